@@ -1,0 +1,62 @@
+# The course's commands. `make demo` and `make test` are the two a user needs; see README.md.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 6006
+LAB_PORT ?= 8888
+
+.PHONY: help venv demo test test-fast lint format lab tensorboard bench slides clean
+
+help:
+	@echo "make demo         set up .venv, execute every notebook headless, write logs/ and build/"
+	@echo "make test         set up .venv, run every test (unit, property, notebooks, TensorBoard)"
+	@echo "make lab          JupyterLab on notebooks/ at http://$(HOST):$(LAB_PORT)"
+	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):$(PORT)"
+	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
+	@echo "make slides       offline reveal.js decks of every lesson in build/slides/"
+	@echo "make lint         ruff on code and notebooks"
+	@echo "make clean        remove build/ and logs/ runs (keeps .venv)"
+
+# The virtual environment is made once and reinstalled only when a requirements file changes.
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	COURSE_HEADLESS=1 $(PY) tools/run_notebooks.py --demo
+
+test: $(STAMP)
+	COURSE_HEADLESS=1 $(PY) -m pytest
+
+test-fast: $(STAMP)
+	COURSE_HEADLESS=1 $(PY) -m pytest -m "not notebooks and not browser"
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+format: $(STAMP)
+	$(PY) -m ruff format utils tests tools
+	$(PY) -m ruff check --fix .
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --notebook-dir=notebooks
+
+tensorboard: $(STAMP)
+	$(PY) tools/tensorboard.py --host $(HOST) --port $(PORT)
+
+bench: $(STAMP)
+	$(PY) tools/bench.py
+
+slides: $(STAMP)
+	$(PY) tools/build_slides.py
+
+clean:
+	rm -rf build
+	find logs -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
