@@ -1,0 +1,49 @@
+"""Shared fixtures. Notebooks are executed once per test session, into a temporary logs folder,
+so the notebook tests and the TensorBoard end-to-end tests read the same runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+from run_notebooks import (  # noqa: E402
+    NotebookFailed,
+    execute_notebook,
+    lesson_notebooks,
+    solution_notebooks,
+)
+
+
+def all_notebooks() -> list[Path]:
+    """Every notebook the course ships: lessons first, then worked solutions."""
+    return lesson_notebooks() + solution_notebooks()
+
+
+@pytest.fixture(scope="session")
+def notebook_logs_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("notebook_logs")
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(notebook_logs_dir, tmp_path_factory):
+    """Execute every notebook once, in a fresh kernel each; returns {relative path: result}.
+
+    A result is ``(notebook, seconds, None)`` or ``(None, 0.0, error message)``.
+    """
+    build = tmp_path_factory.mktemp("notebook_build")
+    env = {"COURSE_LOGS_DIR": str(notebook_logs_dir), "COURSE_BUILD_DIR": str(build)}
+    results = {}
+    for path in all_notebooks():
+        key = path.relative_to(ROOT).as_posix()
+        try:
+            nb, seconds = execute_notebook(path, env=env)
+        except NotebookFailed as err:
+            results[key] = (None, 0.0, str(err))
+        else:
+            results[key] = (nb, seconds, None)
+    return results

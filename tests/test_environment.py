@@ -1,0 +1,65 @@
+"""Paths, device, seed and the environment report."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from utils import environment
+from utils.environment import environment_report, get_device, logs_dir, seed_everything
+
+
+def test_root_holds_the_package_and_data():
+    assert (environment.ROOT / "utils" / "__init__.py").is_file()
+    assert environment.IMAGES_DIR == environment.ROOT / "data" / "images"
+
+
+def test_logs_dir_default_and_override(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_LOGS_DIR", raising=False)
+    assert logs_dir() == (environment.ROOT / "logs").resolve()
+    monkeypatch.setenv("COURSE_LOGS_DIR", str(tmp_path))
+    assert logs_dir() == tmp_path.resolve()
+
+
+def test_cpu_by_default():
+    assert get_device() == torch.device("cpu")
+    assert get_device("auto").type in {"cpu", "cuda", "mps"}
+    with pytest.raises(ValueError, match="prefer must be"):
+        get_device("tpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_missing_cuda_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="not available"):
+        get_device("cuda")
+
+
+def test_seed_everything_repeats_all_generators():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(3)
+
+    seed_everything(7)
+    a = draw()
+    seed_everything(7)
+    b = draw()
+    assert a[0] == b[0] and a[1] == b[1] and torch.equal(a[2], b[2])
+    assert seed_everything(3) == 3
+    with pytest.raises(ValueError):
+        seed_everything(-1)
+
+
+def test_environment_report_lists_versions():
+    versions, problems = environment_report()
+    assert versions["torch"].split("+")[0] == torch.__version__.split("+")[0]
+    assert problems == [], problems
+
+
+def test_known_bad_combination_is_flagged(monkeypatch):
+    fake = {"tensorboard": "2.20.0", "setuptools": "82.0.1"}
+    monkeypatch.setattr(environment, "_version", lambda name: fake.get(name, "9.9"))
+    _, problems = environment_report()
+    assert any("pkg_resources" in p for p in problems)
+    fake["tensorboard"] = "2.21.0"
+    _, problems = environment_report()
+    assert problems == []
