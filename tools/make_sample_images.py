@@ -202,7 +202,9 @@ def salt_and_pepper() -> np.ndarray:
 
 def _text_image(lines: list[str], dark_on_light: bool) -> np.ndarray:
     # Pillow's built-in bitmap font (no font files, same pixels everywhere), drawn at 1x and
-    # scaled 2x with nearest neighbour so strokes are exactly 2 pixels wide.
+    # scaled 2x with nearest neighbour so strokes are exactly 2 pixels wide, then shifted by one
+    # pixel so each stroke straddles two 2x2 pooling windows (unshifted, 2x2 pooling with
+    # stride 2 would see whole 2x2 blocks and change nothing).
     half = SIZE // 2
     fg, bg = (0, 255) if dark_on_light else (255, 0)
     im = Image.new("L", (half, half), bg)
@@ -213,7 +215,8 @@ def _text_image(lines: list[str], dark_on_light: bool) -> np.ndarray:
         d.text((2, y), line, fill=fg, font=font)
         y += 12
     im = im.resize((SIZE, SIZE), Image.Resampling.NEAREST)
-    return np.repeat(np.asarray(im)[:, :, None], 3, axis=2)
+    arr = np.roll(np.asarray(im), shift=(1, 1), axis=(0, 1))  # edges are background
+    return np.repeat(arr[:, :, None], 3, axis=2)
 
 
 def text_dark() -> np.ndarray:
@@ -227,8 +230,8 @@ def text_light() -> np.ndarray:
 
 
 PATTERNS = {
-    "pattern_checkerboard_1.png": lambda: checkerboard(1),
-    "pattern_checkerboard_4.png": lambda: checkerboard(4),
+    "pattern_checkerboard_01.png": lambda: checkerboard(1),
+    "pattern_checkerboard_04.png": lambda: checkerboard(4),
     "pattern_checkerboard_16.png": lambda: checkerboard(16),
     "pattern_colour_bars.png": colour_bars,
     "pattern_dots.png": dots,
