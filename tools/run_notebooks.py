@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -60,8 +61,9 @@ def execute_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
                      env: dict[str, str] | None = None) -> tuple[nbformat.NotebookNode, float]:
     """Run a notebook top to bottom in a fresh kernel; return (executed notebook, seconds).
 
-    The kernel runs in the notebook's folder with this interpreter, ``COURSE_HEADLESS=1`` and
-    ``MPLBACKEND=Agg`` plus ``env``. Raises ``NotebookFailed`` naming the cell on any error.
+    The kernel runs in the notebook's folder with this interpreter, ``COURSE_HEADLESS=1`` plus
+    ``env``, and talks to us over local sockets (IPC) on POSIX, never TCP. Raises ``NotebookFailed``
+    naming the cell on any error.
     """
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
@@ -69,9 +71,15 @@ def execute_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         [str(kernel_base)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
     )
-    kernel_env = {**os.environ, "COURSE_HEADLESS": "1", "MPLBACKEND": "Agg",
+    kernel_env = {**os.environ, "COURSE_HEADLESS": "1",
                   "PYDEVD_DISABLE_FILE_VALIDATION": "1", **(env or {})}
-    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
+    km = None
+    if os.name == "posix":
+        from jupyter_client.manager import KernelManager
+
+        km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc",
+                           ip=str(Path(tempfile.mkdtemp(prefix="course-kernel-")) / "kernel"))
+    client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=KERNEL_NAME,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
@@ -84,6 +92,11 @@ def execute_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
         raise NotebookFailed(
             f"{path.name} failed in {where}:\n--- cell source ---\n{source}\n--- error ---\n{err}"
         ) from None
+    finally:
+        if km is not None and km.has_kernel:  # we own it: shut it down and remove its sockets
+            km.shutdown_kernel(now=True)
+            km.cleanup_resources()
+            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
     return nb, time.perf_counter() - start
 
 
