@@ -297,6 +297,8 @@ def window_cells(
     Positions below 0 or at/above ``size`` lie in the padding (or, with ceil_mode, past it): max
     pooling treats them as -inf, average pooling as zeros (``count_include_pad`` decides whether
     they count in the divisor). Window ``i`` reads ``i*stride - padding + j*dilation``, j < kernel.
+    With dilation a window can miss every real cell (e.g. size=2, kernel_size=2, padding=1,
+    dilation=3 reads -1 and 2): ``MaxPool2d`` then returns ``-inf`` there.
     """
     k, s, p, d = _one_dim_params(kernel_size, stride, padding, dilation)
     starts = window_starts(size, kernel_size, stride, padding, dilation, ceil_mode)

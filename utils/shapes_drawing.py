@@ -10,6 +10,7 @@ which the tests check against PyTorch's ``return_indices``.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
 from utils.shapes import _one_dim_params, _pair, _raw_size, pool_output_size, window_cells
@@ -39,6 +40,7 @@ def draw_windows_1d(
     lo = min([-p] + [c for w in every for c in w])
     hi = max([size + p - 1] + [c for w in every for c in w])
 
+    patches = []  # one PatchCollection at the end: much faster than one add_patch per cell
     for x in range(lo, hi + 1):
         if 0 <= x < size:
             face, text, hatch, style = _INPUT, str(x), None, "-"
@@ -46,7 +48,7 @@ def draw_windows_1d(
             face, text, hatch, style = _PAD, "pad", "///", "-"
         else:
             face, text, hatch, style = _BEYOND, "", None, ":"
-        ax.add_patch(
+        patches.append(
             Rectangle(
                 (x, 0),
                 1,
@@ -72,7 +74,7 @@ def draw_windows_1d(
             linestyle="--" if dashed else "-",
         )
         for c in cells:
-            ax.add_patch(
+            patches.append(
                 Rectangle(
                     (c + 0.1, y + 0.1),
                     0.8,
@@ -100,6 +102,7 @@ def draw_windows_1d(
             color=_DROPPED,
         )
 
+    ax.add_collection(PatchCollection(patches, match_original=True))
     rows = len(windows) + (1 if dropped else 0)
     ax.set_xlim(lo - 3.2, hi + (9 if dropped else 1.5))
     ax.set_ylim(-rows - 0.2, 1.2)
