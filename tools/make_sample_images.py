@@ -209,7 +209,8 @@ def _text_image(lines: list[str], dark_on_light: bool) -> np.ndarray:
     fg, bg = (0, 255) if dark_on_light else (255, 0)
     im = Image.new("L", (half, half), bg)
     d = ImageDraw.Draw(im)
-    font = ImageFont.load_default_imagefont()
+    # load_default_imagefont() is Pillow >= 10.1; before that load_default() was this font.
+    font = getattr(ImageFont, "load_default_imagefont", ImageFont.load_default)()
     y = 3
     for line in lines:
         d.text((2, y), line, fill=fg, font=font)
