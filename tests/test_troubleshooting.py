@@ -1,0 +1,371 @@
+"""docs/troubleshooting.md: every listed message is real.
+
+The tables are parsed; each row has an anchor id (``<a id="..."></a>``) and, in backticks, the exact
+text a student sees (plus optional examples written as ``(e.g. `...`)``). For each id this file has a
+*reproducer* that triggers the error for real with the installed versions (PyTorch code, torchvision,
+a TensorBoard server on an empty folder or on an occupied port, a subprocess import) and returns the
+message it produced. The test asserts the documented text is a substring of that real message.
+The only substitution: the documented port 6006 is replaced by the free port the test occupies.
+
+Faithfulness notes
+* ``pkg_resources``: setuptools 82 removed the module, and TensorBoard 2.20 and older import it. With
+  setuptools ≥ 82 installed (as in requirements), ``import pkg_resources`` fails exactly as old
+  TensorBoard does. With an older setuptools the import is run with site-packages left out (``-I -S``),
+  which produces the same interpreter message for a module that is not there.
+* CIFAR-10 offline: the download goes through a proxy on a closed local port, so urllib fails at once
+  with its ``<urlopen error ...>`` wrapper (the errno text differs from a DNS failure; the documented
+  key is the part common to both).
+* "No dashboards are active": text of TensorBoard's web page, read from the page in headless Chromium;
+  without Chromium (outside CI) from the page bundle the same server serves, after checking that the
+  server reports no active dashboard.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "troubleshooting.md"
+DOCUMENTED_PORT = "6006"
+IN_CI = bool(os.environ.get("CI"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+# -- the document --------------------------------------------------------------------------------
+def parse_rows(text: str) -> list[dict]:
+    """Rows of every table whose first cell starts with an anchor: id, key, examples, cells."""
+    rows = []
+    for line in text.splitlines():
+        match = re.match(r'\|\s*<a id="([a-z0-9-]+)"></a>(.*)', line)
+        if not match:
+            continue
+        cells = [c.strip() for c in match.group(2).split(" | ")]
+        cells[-1] = cells[-1].rstrip("|").strip()
+        first = cells[0]
+        spans = re.findall(r"`([^`]+)`", first)
+        rows.append(
+            {
+                "id": match.group(1),
+                "key": spans[0] if spans else "",
+                "examples": re.findall(r"e\.g\. `([^`]+)`", first),
+                "cells": cells,
+            }
+        )
+    return rows
+
+
+ROWS = parse_rows(DOC.read_text(encoding="utf-8"))
+
+
+# -- reproducers: each returns the real message ---------------------------------------------------
+def _message(fn) -> str:
+    try:
+        fn()
+    except Exception as err:  # noqa: BLE001 - we want the message of whatever PyTorch raises
+        return f"{type(err).__name__}: {err}"
+    raise AssertionError("expected an error, none was raised")
+
+
+def _warning(fn) -> str:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    assert caught, "expected a warning, none was issued"
+    return "\n".join(str(w.message) for w in caught)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tensorboard_command(logdir: Path, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "tensorboard.main",
+        "--logdir",
+        str(logdir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+class TensorBoardServer:
+    """TensorBoard on an empty folder and a free port; stderr kept for the start-up messages."""
+
+    def __init__(self, tmp: Path):
+        self.logdir = tmp / "empty_logs"
+        self.logdir.mkdir()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.stderr_path = tmp / "tensorboard.stderr"
+        self._stderr = open(self.stderr_path, "w")  # noqa: SIM115 - closed in stop()
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        self.process = subprocess.Popen(
+            _tensorboard_command(self.logdir, self.port),
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            env=env,
+        )
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"TensorBoard exited: {self.stderr_path.read_text()}")
+            try:
+                urllib.request.urlopen(self.url + "/data/plugins_listing", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("TensorBoard did not answer within 45 s")
+
+    def stderr(self) -> str:
+        self._stderr.flush()
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self._stderr.close()
+
+
+@pytest.fixture(scope="module")
+def tensorboard(tmp_path_factory):
+    server = TensorBoardServer(tmp_path_factory.mktemp("tb"))
+    yield server
+    server.stop()
+
+
+def no_dashboards_text(server: TensorBoardServer) -> str:
+    if CHROMIUM:
+        sync_api = pytest.importorskip("playwright.sync_api")
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                page = browser.new_page()
+                page.goto(server.url + "/")
+                message = page.get_by_text("No dashboards are active").first
+                message.wait_for(timeout=30000)
+                return page.locator("body").inner_text()
+            finally:
+                browser.close()
+    if IN_CI:
+        pytest.fail("chromium is required under CI to read TensorBoard's page")
+    import json
+
+    listing = json.loads(urllib.request.urlopen(server.url + "/data/plugins_listing").read())
+    assert not any(plugin["enabled"] for plugin in listing.values()), listing
+    index = urllib.request.urlopen(server.url + "/").read().decode()
+    bundle = re.search(r'src="(index\.js[^"]*)"', index).group(1)
+    return urllib.request.urlopen(f"{server.url}/{bundle}").read().decode("utf-8", "replace")
+
+
+def port_in_use_text(server: TensorBoardServer) -> str:
+    result = subprocess.run(
+        _tensorboard_command(server.logdir, server.port),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    assert result.returncode != 0
+    return result.stderr.replace(str(server.port), DOCUMENTED_PORT)
+
+
+def pkg_resources_text() -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", "import pkg_resources"], capture_output=True, text=True, timeout=60
+    )
+    if result.returncode == 0:  # setuptools < 82 still ships it: leave site-packages out
+        result = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", "import pkg_resources"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    return result.stderr
+
+
+def no_module_utils_text(tmp: Path) -> str:
+    """Outside the repository (setup cell not run), and with a PyPI-style `utils` package first."""
+    outside = subprocess.run(
+        [sys.executable, "-I", "-c", "import utils.environment"],
+        capture_output=True,
+        text=True,
+        cwd=tmp,
+        timeout=60,
+    )
+    other = tmp / "site" / "utils"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text(
+        '"""A different package that happens to be named utils."""\n'
+    )
+    code = f"import sys; sys.path.insert(0, {str(other.parent)!r}); import utils.environment"
+    shadowed = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp, timeout=60
+    )
+    assert outside.returncode != 0 and shadowed.returncode != 0
+    assert "No module named 'utils'" in outside.stderr
+    assert "No module named 'utils.environment'" in shadowed.stderr
+    return outside.stderr + shadowed.stderr
+
+
+def cifar_offline_text(tmp: Path, monkeypatch) -> str:
+    import torchvision
+
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there: offline at once
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, closed)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _message(
+            lambda: torchvision.datasets.CIFAR10(str(tmp / "cifar"), train=False, download=True)
+        )
+
+
+def cifar_not_found_text(tmp: Path) -> str:
+    import torchvision
+
+    return _message(lambda: torchvision.datasets.CIFAR10(str(tmp / "nothing"), train=False))
+
+
+def clipping_text() -> str:
+    from utils.tensorboard_logging import ClippingWarning, images_to_grid
+
+    x = torch.rand(1, 3, 8, 8)
+    dropped = F.dropout(x, p=0.5, training=True)  # kept values doubled: some exceed 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        images_to_grid(dropped)
+    clipping = [w for w in caught if issubclass(w.category, ClippingWarning)]
+    assert clipping, "dropout output of a [0, 1] image should trigger the ClippingWarning"
+    return str(clipping[0].message)
+
+
+def _sigmoid_inplace_backward():
+    a = torch.rand(3, 3, dtype=torch.float64, requires_grad=True)
+    y = torch.sigmoid(a)
+    nn.Dropout(p=0.5, inplace=True)(y)
+    y.sum().backward()
+
+
+X5 = torch.rand(1, 1, 5, 5)
+
+REPRODUCERS = {
+    "no-dashboards": lambda ctx: no_dashboards_text(ctx["tensorboard"]()),
+    "port-in-use": lambda ctx: port_in_use_text(ctx["tensorboard"]()),
+    "tensorflow-not-found": lambda ctx: ctx["tensorboard"]().stderr(),
+    "pkg-resources": lambda ctx: pkg_resources_text(),
+    "images-white": lambda ctx: clipping_text(),
+    "pad-half-kernel": lambda ctx: (
+        _message(lambda: nn.MaxPool2d(3, padding=2)(X5))
+        + _message(lambda: nn.AvgPool2d(3, padding=2)(X5))
+    ),
+    "pad-half-kernel-dilation": lambda ctx: _message(
+        lambda: nn.MaxPool2d(3, padding=2, dilation=2)(X5)
+    ),
+    "output-too-small": lambda ctx: _message(lambda: nn.MaxPool2d(7)(X5)),
+    "kernel-zero": lambda ctx: _message(lambda: nn.MaxPool2d(kernel_size=0, stride=1)(X5)),
+    "stride-zero": lambda ctx: (
+        _message(lambda: nn.MaxPool2d(2, stride=0)(X5)) + _message(lambda: nn.MaxPool2d(0)(X5))
+    ),
+    "input-dims": lambda ctx: (
+        _message(lambda: nn.MaxPool2d(2)(torch.rand(1, 1, 1, 4, 4)))
+        + _message(lambda: nn.AvgPool2d(2)(torch.rand(1, 1, 1, 4, 4)))
+    ),
+    "avgpool-uint8": lambda ctx: _message(
+        lambda: nn.AvgPool2d(2)(torch.randint(0, 256, (1, 3, 4, 4), dtype=torch.uint8))
+    ),
+    "dropout-p-range": lambda ctx: (
+        _message(lambda: nn.Dropout(p=1.5)) + _message(lambda: F.dropout(X5, p=-0.1))
+    ),
+    "inplace-leaf": lambda ctx: _message(
+        lambda: nn.Dropout(p=0.5, inplace=True)(torch.rand(3, 3, requires_grad=True))
+    ),
+    "inplace-modified": lambda ctx: _message(_sigmoid_inplace_backward),
+    "dropout2d-3d": lambda ctx: _warning(lambda: nn.Dropout2d(p=0.5)(torch.rand(3, 8, 8))),
+    "cifar-offline": lambda ctx: cifar_offline_text(ctx["tmp"], ctx["monkeypatch"]),
+    "cifar-not-found": lambda ctx: cifar_not_found_text(ctx["tmp"]),
+    "no-module-utils": lambda ctx: no_module_utils_text(ctx["tmp"]),
+}
+
+
+# -- tests ------------------------------------------------------------------------------------------
+def test_the_document_lists_what_the_issue_asks_for():
+    ids = [row["id"] for row in ROWS]
+    assert len(ids) == len(set(ids)), "anchor ids must be unique"
+    for required in (
+        "no-dashboards",
+        "port-in-use",
+        "pkg-resources",
+        "pad-half-kernel",
+        "output-too-small",
+        "inplace-leaf",
+        "inplace-modified",
+        "dropout-p-range",
+        "images-white",
+        "cifar-offline",
+        "tensorflow-not-found",
+    ):
+        assert required in ids
+
+
+def test_every_row_has_a_reproducer_and_every_reproducer_a_row():
+    ids = {row["id"] for row in ROWS}
+    assert ids == set(REPRODUCERS), ids ^ set(REPRODUCERS)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
+def test_row_is_bilingual_with_cause_and_fix(row):
+    assert row["key"], f"{row['id']}: the first cell needs the message in backticks"
+    assert len(row["cells"]) == 3, f"{row['id']}: expected message | cause | fix"
+    for cell in row["cells"][1:]:
+        assert CJK.search(cell), f"{row['id']}: cause and fix need 中文: {cell[:60]}"
+        assert re.search(r"[A-Za-z]{4,} [a-z]{2,}", cell), f"{row['id']}: and English: {cell[:60]}"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
+def test_listed_message_is_real(row, request, tmp_path, monkeypatch):
+    context = {
+        "tensorboard": lambda: request.getfixturevalue("tensorboard"),
+        "tmp": tmp_path,
+        "monkeypatch": monkeypatch,
+    }
+    real = REPRODUCERS[row["id"]](context)
+    for text in [row["key"], *row["examples"]]:
+        assert text in real, f"{row['id']}: {text!r} is not in the real message:\n{real[:1500]}"
+
+
+def test_reproducers_fail_on_a_wrong_string():
+    """The check can fail: a near-miss of a real message is not found."""
+    real = REPRODUCERS["pad-half-kernel"]({})
+    assert "pad should be at most half of kernel size" not in real
+    assert "pad should be at most half of effective kernel size" in real
