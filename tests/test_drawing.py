@@ -227,6 +227,27 @@ def test_show_pair_draws_every_pixel_one_to_one():
     plt.close(fig)
 
 
+def test_show_pair_zoom_repeats_each_pixel():
+    x = torch.randint(0, 256, (1, 9, 11)).float() / 255
+    fig = show_pair(x, F.max_pool2d(x, 2), zoom=3)
+    crop = _rendered_axes_pixels(fig)[0][..., 0]
+    expected = np.kron((x[0] * 255).round().byte().numpy(), np.ones((3, 3), dtype=np.uint8))
+    assert np.array_equal(crop, expected)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="zoom"):
+        show_pair(x, x, zoom=1.5)
+
+
+def test_show_pair_titles_do_not_overlap():
+    fig = show_pair(torch.zeros(1, 8, 8), torch.zeros(1, 4, 4), titles=("a long title " * 3,) * 2)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    first, second = (ax.title.get_window_extent(renderer) for ax in fig.axes)
+    assert first.x1 < second.x0
+    assert 0 <= first.x0 and second.x1 <= fig.bbox.width
+    plt.close(fig)
+
+
 def test_show_pair_stretched_shows_output_as_tall_as_input():
     x = torch.rand(1, 40, 40)
     fig = show_pair(x, F.max_pool2d(x, 2), actual_size=False)

@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.patches import Rectangle
+from matplotlib.textpath import TextPath
 
 from utils.shapes import pool2d_output_shape
 
@@ -121,9 +122,8 @@ def _as_grid(grid) -> np.ndarray:
 def _fmt(v) -> str:
     if np.isneginf(v):
         return "−∞"
-    if float(v).is_integer():
-        return str(int(v))
-    return f"{v:.2g}"
+    text = str(int(v)) if float(v).is_integer() else f"{v:.2g}"
+    return text.replace("-", "−")  # a true minus sign, as wide as the digits
 
 
 def draw_windows(
@@ -254,50 +254,67 @@ def draw_windows(
 
 
 def _as_image(x) -> np.ndarray:
-    """C×H×W / 1×C×H×W / H×W tensor in [0, 1] -> H×W×3 or H×W float array for imshow."""
+    """C×H×W / 1×C×H×W / H×W tensor in [0, 1] -> H×W×3 float array (gray repeated: no colormap)."""
     t = x.detach().cpu().float() if isinstance(x, torch.Tensor) else torch.as_tensor(x).float()
+    shape = tuple(t.shape)
     while t.dim() == 4 and t.shape[0] == 1:
         t = t[0]
-    if t.dim() == 3 and t.shape[0] in (1, 3):
-        t = t[0] if t.shape[0] == 1 else t.permute(1, 2, 0)
-    elif t.dim() != 2:
+    if t.dim() == 2:
+        t = t[None]
+    if t.dim() != 3 or t.shape[0] not in (1, 3):
         raise ValueError(
-            f"Expected one image C×H×W (C = 1 or 3) or H×W, got shape {tuple(x.shape)}."
+            f"Expected one image C×H×W (C = 1 or 3) or H×W, got shape {shape}."
         )
     if torch.isnan(t).any() or t.min() < 0 or t.max() > 1:
         raise ValueError(
             f"Image values must lie in [0, 1] (got min {t.min().item():.3g}, max {t.max().item():.3g}); "
             "rescale first, e.g. (x - x.min()) / (x.max() - x.min())."
         )
-    return t.numpy()
+    return t.expand(3, -1, -1).permute(1, 2, 0).numpy()
 
 
-def show_pair(inputs, outputs, titles=("input", "output"), actual_size=True, *, dpi=100, gap=24):
+def _text_width(text: str, fontsize: float, dpi: float) -> int:
+    """Width in pixels of one line of text in matplotlib's default font."""
+    return int(np.ceil(TextPath((0, 0), text, size=fontsize).get_extents().width * dpi / 72))
+
+
+def show_pair(
+    inputs, outputs, titles=("input", "output"), actual_size=True, *, zoom=1, dpi=100, gap=24
+):
     """Show an input and an output image side by side; return the matplotlib figure.
 
     ``actual_size=True``: one image pixel is one screen pixel (figure inches = pixels / dpi), so a 2×2
     max pooling output is visibly half as tall and wide, as with TensorBoard's "Show actual image size".
+    ``zoom=n`` (an int) draws each pixel as an n×n block, still to scale with each other.
     ``actual_size=False``: both are stretched to the input's height, as TensorBoard does by default.
+    Titles get the image size in pixels appended (and the zoom, if any).
     """
+    if isinstance(zoom, bool) or not isinstance(zoom, int) or zoom < 1:
+        raise ValueError(f"zoom must be a positive int (pixels per image pixel), got {zoom!r}.")
     images = [_as_image(inputs), _as_image(outputs)]
-    top, bottom = 22, 4  # pixels for the titles above and a margin below
-    height = max(im.shape[0] for im in images)
+    top, bottom, fontsize = 22, 4, 9  # pixels for the titles above and a margin below
+    height = max(im.shape[0] for im in images) * zoom
     sizes = [
-        (im.shape[0], im.shape[1])
+        (im.shape[0] * zoom, im.shape[1] * zoom)
         if actual_size
         else (height, round(im.shape[1] * height / im.shape[0]))
         for im in images
     ]
-    labels = [f"{t}  {im.shape[0]}×{im.shape[1]}" for im, t in zip(images, titles, strict=True)]
-    widths = [max(wi, 6 * len(t)) for (_, wi), t in zip(sizes, labels, strict=True)]
+    labels = [
+        f"{t}  {im.shape[0]}×{im.shape[1]}" + (f" (×{zoom})" if zoom > 1 else "")
+        for im, t in zip(images, titles, strict=True)
+    ]
+    widths = [
+        max(w, _text_width(t, fontsize, dpi) + 4) for (_, w), t in zip(sizes, labels, strict=True)
+    ]
     fig_w, fig_h = sum(widths) + gap * (len(images) + 1), height + top + bottom
     fig = plt.figure(figsize=(fig_w / dpi, fig_h / dpi), dpi=dpi)
     x = gap
-    for im, (hi, wi), col, t in zip(images, sizes, widths, labels, strict=True):
-        left = x + (col - wi) // 2
-        ax = fig.add_axes((left / fig_w, (fig_h - top - hi) / fig_h, wi / fig_w, hi / fig_h))
-        ax.imshow(im, cmap="gray", vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+    for im, (h, w), col, t in zip(images, sizes, widths, labels, strict=True):
+        left = x + (col - w) // 2
+        ax = fig.add_axes((left / fig_w, (fig_h - top - h) / fig_h, w / fig_w, h / fig_h))
+        ax.imshow(im, interpolation="nearest", aspect="auto")
         ax.set_axis_off()
-        ax.set_title(t, fontsize=9, pad=3)
+        ax.set_title(t, fontsize=fontsize, pad=3)
         x += col + gap
     return fig
