@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from utils.shapes import (
+    PoolingConfigError,
     ShapeTable,
     calculator,
     explain,
@@ -471,6 +472,25 @@ def test_shape_table_rows_are_pytorch_answers():
     assert (
         rows[0]["textbook_ceil"] != ""
     )  # 5×6 input, k=2, s=2, p=1: the plain ceil formula is wrong
+
+
+def test_shape_table_names_the_broken_rule():
+    rows = shape_table(
+        [
+            {"input_shape": (1, 5, 5), "kernel_size": 3, "padding": 2},
+            {"input_shape": (1, 5, 5), "kernel_size": 6},
+            {"input_shape": (1, 5, 5), "kernel_size": 2},
+        ]
+    )
+    assert [row["rule"] for row in rows] == ["padding ≤ kernel_size // 2", "output size ≥ 1", ""]
+    assert rows[0]["pytorch_error"].startswith("RuntimeError: pad should be")
+    assert 'title="output size must be at least 1' in table_html(rows)
+
+
+def test_errors_carry_the_rule_and_are_value_errors():
+    with pytest.raises(PoolingConfigError) as info:
+        pool_output_size(5, 3, padding=2)
+    assert isinstance(info.value, ValueError) and info.value.rule == "padding ≤ kernel_size // 2"
 
 
 def test_shape_table_renders_as_markdown_and_html():

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 __all__ = [
     "pool_output_size",
     "pool2d_output_shape",
+    "PoolingConfigError",
     "textbook_output_size",
     "window_starts",
     "window_cells",
@@ -112,42 +113,56 @@ def _raw_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> tuple[
     return out, False
 
 
-def _parameter_problem(k: int, s: int, p: int, d: int, dim: str = "") -> str | None:
+class PoolingConfigError(ValueError):
+    """A configuration PyTorch refuses. ``rule`` names the broken rule in a few words; the message
+    quotes it with the numbers and says how to fix it."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
+
+
+def _parameter_problem(k: int, s: int, p: int, d: int, dim: str = "") -> PoolingConfigError | None:
     """The first rule on kernel/stride/padding/dilation that PyTorch would refuse, or None."""
     where = f" (in {dim})" if dim else ""
     if k <= 0:
-        return (
+        return PoolingConfigError(
+            "kernel_size > 0",
             f"kernel_size must be greater than zero{where}, got {k}. "
-            "Fix: use a window of at least 1 cell, e.g. kernel_size=2."
+            "Fix: use a window of at least 1 cell, e.g. kernel_size=2.",
         )
     if s <= 0:
-        return (
+        return PoolingConfigError(
+            "stride > 0",
             f"stride must be greater than zero{where}, got {s}. "
-            "Fix: use stride >= 1, or stride=None, which means stride = kernel_size."
+            "Fix: use stride >= 1, or stride=None, which means stride = kernel_size.",
         )
     if d <= 0:
-        return (
+        return PoolingConfigError(
+            "dilation > 0",
             f"dilation must be greater than zero{where}, got {d}. "
-            "Fix: use dilation=1 (a plain window) or more to spread the window out."
+            "Fix: use dilation=1 (a plain window) or more to spread the window out.",
         )
     if p < 0:
-        return (
+        return PoolingConfigError(
+            "padding ≥ 0",
             f"padding must be non-negative{where}, got {p}: PyTorch pads, it never crops. "
-            "Fix: use padding >= 0, or crop the input yourself first."
+            "Fix: use padding >= 0, or crop the input yourself first.",
         )
     if p > k // 2:
-        return (
+        return PoolingConfigError(
+            "padding ≤ kernel_size // 2",
             f"padding must be at most half the kernel, padding <= kernel_size // 2{where}: got "
             f"padding={p} with kernel_size={k}, so the limit is {k // 2}. Padding is per side; "
             f"dilation (here {d}) does not raise this limit. Fix: use padding <= {k // 2}, "
-            f"or a kernel_size of at least {2 * p}."
+            f"or a kernel_size of at least {2 * p}.",
         )
     return None
 
 
 def _size_problem(
     n: int, k: int, s: int, p: int, d: int, ceil_mode: bool, dim: str = ""
-) -> str | None:
+) -> PoolingConfigError | None:
     """Why the output size is below 1 (assumes valid parameters and n >= 1), or None."""
     out, _ = _raw_size(n, k, s, p, d, ceil_mode)
     if out >= 1:
@@ -156,14 +171,18 @@ def _size_problem(
     span = d * (k - 1) + 1
     mode = "ceil" if ceil_mode else "floor"
     numerator = n + 2 * p - span
-    slack = " + (stride - 1)" if ceil_mode else ""
-    return (
+    fixes = ["a larger input", "a smaller kernel_size" + (" or dilation" if d > 1 else "")]
+    if p < k // 2:
+        fixes.append(f"more padding (at most kernel_size // 2 = {k // 2})")
+    if not ceil_mode and _raw_size(n, k, s, p, d, True)[0] >= 1:
+        fixes.append("ceil_mode=True (one window may hang over the end)")
+    return PoolingConfigError(
+        "output size ≥ 1",
         f"output size must be at least 1{where}, but {mode}((n + 2*padding - dilation*(kernel_size - 1)"
         f" - 1) / stride) + 1 = {mode}(({n} + 2*{p} - {d}*({k} - 1) - 1) / {s}) + 1 = "
         f"{mode}({numerator} / {s}) + 1 = {out}: the window spans dilation*(kernel_size - 1) + 1 = "
-        f"{span} cells but the padded input has only n + 2*padding = {n + 2 * p}{slack}. "
-        "Fix: use a larger input, a smaller kernel_size or dilation, more padding "
-        f"(at most kernel_size // 2 = {k // 2}){'' if ceil_mode else ', or ceil_mode=True'}."
+        f"{span} cells but the padded input has only n + 2*padding = {n + 2 * p}. "
+        f"Fix: use {', '.join(fixes[:-1])} or {fixes[-1]}.",
     )
 
 
@@ -179,11 +198,12 @@ def pool_output_size(
 
     ``floor((size + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1``; padding is per side
     and ``stride=None`` means ``stride = kernel_size``. With ``ceil_mode=True``: ceil instead of
-    floor, then the last window is dropped if it would start in the right padding
+    floor, then the last window is dropped if it would start in the right padding or past it
     (``(out - 1)*stride >= size + padding``).
 
-    Raises ``ValueError`` exactly where PyTorch raises (size < 1, kernel/stride/dilation <= 0,
-    padding < 0, padding > kernel_size // 2, result < 1), ``TypeError`` for non-ints.
+    Raises ``ValueError`` (a :class:`PoolingConfigError`) exactly where PyTorch raises (size < 1,
+    kernel/stride/dilation <= 0, padding < 0, padding > kernel_size // 2, result < 1),
+    ``TypeError`` for non-ints.
 
     >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)
     3
@@ -193,32 +213,37 @@ def pool_output_size(
     ceil_mode = _check_bool(ceil_mode, "ceil_mode")
     problem = _parameter_problem(k, s, p, d)
     if problem is None and n <= 0:
-        problem = (
+        problem = PoolingConfigError(
+            "size ≥ 1",
             f"size must be at least 1, got {size}: PyTorch refuses empty H or W. "
-            "Fix: pool an input with at least one row and one column."
+            "Fix: pool an input with at least one row and one column.",
         )
     problem = problem or _size_problem(n, k, s, p, d, ceil_mode)
     if problem:
-        raise ValueError(problem)
+        raise problem
     return _raw_size(n, k, s, p, d, ceil_mode)[0]
 
 
-def _shape_problem(shape: tuple[int, ...]) -> str | None:
+def _shape_problem(shape: tuple[int, ...]) -> PoolingConfigError | None:
     if len(shape) not in (2, 3, 4):
-        return (
-            f"input_shape must be (H, W), (C, H, W) or (N, C, H, W), got {shape} with "
-            f"{len(shape)} dimensions: nn.MaxPool2d and nn.AvgPool2d take 3-D or 4-D tensors. "
-            "Fix: add a channel dimension with x.unsqueeze(0), or fold extra dimensions into N."
+        return PoolingConfigError(
+            "3-D or 4-D input",
+            f"input_shape must be (H, W), (C, H, W) or (N, C, H, W), got {shape}, a "
+            f"{len(shape)}-D shape: nn.MaxPool2d and nn.AvgPool2d take 3-D or 4-D tensors. "
+            "Fix: add a channel dimension with x.unsqueeze(0), or fold extra dimensions into N.",
         )
     names = ("N", "C", "H", "W")[4 - len(shape) :]
     for name, value in zip(names, shape, strict=True):
         if name == "N" and value < 0:
-            return f"the batch size N must be >= 0, got input_shape={shape}."
+            return PoolingConfigError(
+                "N ≥ 0", f"the batch size N must be >= 0, got input_shape={shape}."
+            )
         if name != "N" and value <= 0:
-            return (
+            return PoolingConfigError(
+                "C, H, W ≥ 1",
                 f"{name} must be at least 1, got input_shape={shape}: PyTorch allows an empty "
                 "batch (N = 0) but refuses C, H or W equal to 0. "
-                f"Fix: give the input at least one {'channel' if name == 'C' else 'row and column'}."
+                f"Fix: give the input at least one {'channel' if name == 'C' else 'row and column'}.",
             )
     return None
 
@@ -238,8 +263,9 @@ def pool2d_output_shape(
     Parameters are an int or a pair ``(height, width)`` as in ``nn.MaxPool2d``; padding is per side;
     ``stride=None`` means ``stride = kernel_size``. For ``nn.AvgPool2d`` use ``dilation=1``.
 
-    Raises ``ValueError`` exactly where PyTorch raises (see the module docstring), with the rule
-    and how to fix it; ``TypeError`` for non-integers.
+    Raises ``ValueError`` (a :class:`PoolingConfigError`, whose ``rule`` names the broken rule)
+    exactly where PyTorch raises (see the module docstring), with the rule and how to fix it;
+    ``TypeError`` for non-integers.
 
     >>> pool2d_output_shape((1, 3, 32, 32), 3, stride=2, padding=1)
     (1, 3, 16, 16)
@@ -252,15 +278,15 @@ def pool2d_output_shape(
     for dim, (k, s, p, d) in zip(("height", "width"), params, strict=True):
         problem = _parameter_problem(k, s, p, d, dim)
         if problem:
-            raise ValueError(problem)
+            raise problem
     problem = _shape_problem(shape)
     if problem:
-        raise ValueError(problem)
+        raise problem
     spatial = []
     for dim, n, (k, s, p, d) in zip(("H", "W"), shape[-2:], params, strict=True):
         problem = _size_problem(n, k, s, p, d, ceil_mode, dim)
         if problem:
-            raise ValueError(f"{problem} (input_shape={shape})")
+            raise PoolingConfigError(problem.rule, f"{problem} (input_shape={shape})")
         spatial.append(_raw_size(n, k, s, p, d, ceil_mode)[0])
     return shape[:-2] + tuple(spatial)
 
@@ -332,8 +358,9 @@ def _explain_dim(name: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: b
             lines += [
                 f"  ceil_mode rule: the last window (number {out}) would start at "
                 f"(out − 1)·stride − padding = {out - 1}·{s} − {p} = {start},",
-                f"  which is ≥ {name} = {n}: it would start in the right padding, so PyTorch "
-                f"drops it ((out − 1)·stride = {(out - 1) * s} ≥ {name} + padding = {n + p}).",
+                f"  which is ≥ {name} = {n}: it would start after the last input cell (in the "
+                f"right padding{' or past it' if p else ', here past the end'}), so PyTorch drops it",
+                f"  ((out − 1)·stride = {(out - 1) * s} ≥ {name} + padding = {n + p}).",
                 f"  {name}_out = {out} − 1 = {out - 1}",
             ]
             out -= 1
@@ -447,7 +474,8 @@ def shape_table(configs: Iterable[dict]) -> ShapeTable:
     :func:`pool2d_output_shape`, or ``"ValueError"``), ``max_pool2d`` and ``avg_pool2d`` (the shape
     PyTorch returns on a zero tensor, ``"raises"`` or, for avg with dilation, ``"n/a"``),
     ``textbook_ceil`` (the plain ceil formula's H×W, only where it differs from PyTorch), ``agree``
-    (formula == PyTorch) and ``error`` (the first line of our message when it raises).
+    (formula == PyTorch), and when PyTorch refuses: ``rule`` (the broken rule in a few words),
+    ``error`` (our full message) and ``pytorch_error`` (PyTorch's own).
     """
     rows = []
     for raw in configs:
@@ -455,9 +483,9 @@ def shape_table(configs: Iterable[dict]) -> ShapeTable:
         params = config.params()
         try:
             formula: object = pool2d_output_shape(config.input_shape, **params)
-            error = ""
-        except ValueError as exc:
-            formula, error = "ValueError", str(exc)
+            error = rule = ""
+        except PoolingConfigError as exc:
+            formula, error, rule = "ValueError", str(exc), exc.rule
         maxed = pytorch_output_shape("max", config.input_shape, **params)
         if _pair(config.dilation, "dilation") == (1, 1):
             avg = pytorch_output_shape("avg", config.input_shape, **{**params, "dilation": 1})
@@ -493,7 +521,8 @@ def shape_table(configs: Iterable[dict]) -> ShapeTable:
                 "avg_pool2d": avg if isinstance(avg, tuple) or avg == "n/a" else "raises",
                 "textbook_ceil": textbook,
                 "agree": agree,
-                "error": error.split(". ")[0],
+                "rule": rule,
+                "error": error,
                 "pytorch_error": "" if isinstance(maxed, tuple) else maxed,
             }
         )
@@ -511,6 +540,7 @@ _COLUMNS = (
     ("max_pool2d", "MaxPool2d"),
     ("avg_pool2d", "AvgPool2d"),
     ("textbook_ceil", "textbook ceil (H×W, where wrong)"),
+    ("rule", "rule broken"),
     ("agree", "agree"),
 )
 
@@ -544,7 +574,12 @@ def table_html(rows: Iterable[dict]) -> str:
     body = []
     for row in rows:
         style = ' style="background:#fff3cd"' if row["textbook_ceil"] else ""
-        cells = "".join(f"<td>{html.escape(_cell(k, row[k]))}</td>" for k, _ in _COLUMNS)
+        cells = ""
+        for key, _ in _COLUMNS:
+            tip = (
+                f' title="{html.escape(row["error"])}"' if key == "formula" and row["error"] else ""
+            )
+            cells += f"<td{tip}>{html.escape(_cell(key, row[key]))}</td>"
         body.append(f"<tr{style}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

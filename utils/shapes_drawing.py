@@ -95,7 +95,7 @@ def draw_windows_1d(
         ax.text(
             dropped[-1] + 1.2,
             -0.6 - len(windows),
-            "starts in the right padding: dropped",
+            f"starts at {dropped[0]} ≥ {label} = {size}: dropped",
             ha="left",
             va="center",
             fontsize=9,
