@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 import operator
-from functools import reduce
 
 import torch
 import torch.nn.functional as F
@@ -195,7 +194,6 @@ def max_pool2d(
 
     x: (N, C, H, W) or (C, H, W). ``padding`` is per side (pads with -inf, never chosen).
     Returns values of x's dtype and, with ``return_indices=True``, int64 indices ``h * W + w``.
-    Separable: the maximum over a window is the maximum over rows of the maxima over columns.
     """
     fn = "max_pool2d"
     k, s, p, d, out_hw = pool_params(fn, x, kernel_size, stride, padding, dilation, ceil_mode)
@@ -203,52 +201,52 @@ def max_pool2d(
     x4 = x if x.dim() == 4 else x.unsqueeze(0)
     xp = _pad_for_windows(x4, k, s, p, d, out_hw, lowest(x.dtype))
 
-    if return_indices or (torch.is_grad_enabled() and x.requires_grad):
-        values, indices = _max_with_indices(x4, xp, k, s, p, d, out_hw)
-    else:  # fast path: torch.maximum keeps its FIRST argument on a tie and propagates NaN
-        rows = reduce(torch.maximum, _offsets(xp, 3, k[1], s[1], d[1], out_hw[1]))
-        values = reduce(torch.maximum, _offsets(rows, 2, k[0], s[0], d[0], out_hw[0]))
-        if values.untyped_storage().data_ptr() == x.untyped_storage().data_ptr():  # a view of x
-            values = values.clone()  # never hand out a view the caller could write into x with
-        indices = None
-
+    values, indices = _running_max(x4, xp, k, s, p, d, out_hw, with_index=return_indices)
     if x.dim() == 3:
         values = values.squeeze(0)
         indices = None if indices is None else indices.squeeze(0)
     return (values, indices) if return_indices else values
 
 
-def _max_with_indices(x4, xp, k, s, p, d, out_hw):
-    """Running maximum with ``torch.where``, exactly like PyTorch's kernel visits a window:
-    a cell replaces the current best if it is strictly greater, or NaN. Gradients follow the
-    chosen cell only (``torch.maximum`` would split them between tied cells)."""
-    H, W = x4.shape[-2:]
+def _better(v: torch.Tensor, best: torch.Tensor) -> torch.Tensor:
+    """PyTorch's kernel rule: a cell replaces the current best if it is strictly greater
+    (so the FIRST maximum wins a tie, also between -0.0 and 0.0) or if it is NaN."""
+    better = v > best
+    if v.is_floating_point():
+        better |= v.isnan()
+    return better
+
+
+def _running_max(x4, xp, k, s, p, d, out_hw, with_index):
+    """Visit the window cells in row-major order, keeping the best so far with ``torch.where``.
+
+    Separable: first along each padded row (best of the k[1] columns of every window), then
+    down the columns (best of those k[0] row results). Each step works on whole tensors at once.
+    ``torch.where`` sends the gradient to the chosen cell only, as PyTorch does.
+    """
+    W = x4.shape[-1]
     starts_h = torch.arange(out_hw[0]) * s[0] - p[0]  # window starts in unpadded coordinates
     starts_w = torch.arange(out_hw[1]) * s[1] - p[1]
+    nothing = torch.tensor(lowest(x4.dtype), dtype=x4.dtype)  # what padding holds: never better
 
-    # 1) along each padded row: best of the k[1] columns of every window, and which column
-    best = torch.full((), lowest(x4.dtype), dtype=x4.dtype)
-    col = first_real(starts_w, d[1])  # the column PyTorch starts from (also when none is real)
+    # 1) along each padded row: best of the k[1] columns of every window (and which column)
+    best, col = nothing, first_real(starts_w, d[1])  # PyTorch starts at the first real column
     for j, v in enumerate(_offsets(xp, 3, k[1], s[1], d[1], out_hw[1])):
-        better = v > best
-        if v.is_floating_point():
-            better |= v.isnan()
+        better = _better(v, best)
         best = torch.where(better, v, best)
-        col = torch.where(better, starts_w + j * d[1], col)
+        if with_index:
+            col = torch.where(better, starts_w + j * d[1], col)
 
-    # 2) down the columns: best of the k[0] row results, and its flat index h * W + w
-    row_best = _offsets(best, 2, k[0], s[0], d[0], out_hw[0])
-    row_col = _offsets(col.expand(best.shape), 2, k[0], s[0], d[0], out_hw[0])
-    values = torch.full((), lowest(x4.dtype), dtype=x4.dtype)
+    # 2) down the columns: best of the k[0] row results (and its flat index h * W + w)
+    values = nothing
     index = first_real(starts_h, d[0])[:, None] * W + first_real(starts_w, d[1])
-    for i, (v, c) in enumerate(zip(row_best, row_col, strict=True)):
-        better = v > values
-        if v.is_floating_point():
-            better |= v.isnan()
+    row_col = _offsets(col.expand(best.shape), 2, k[0], s[0], d[0], out_hw[0]) if with_index else []
+    for i, v in enumerate(_offsets(best, 2, k[0], s[0], d[0], out_hw[0])):
+        better = _better(v, values)
         values = torch.where(better, v, values)
-        index = torch.where(better, (starts_h[:, None] + i * d[0]) * W + c, index)
-    shape = (*x4.shape[:2], *out_hw)
-    return values.expand(shape).clone(), index.expand(shape).clone()
+        if with_index:
+            index = torch.where(better, (starts_h[:, None] + i * d[0]) * W + row_col[i], index)
+    return values, (index if with_index else None)  # fresh tensors of shape (N, C, OH, OW)
 
 
 # ---------------------------------------------------------------------------------------------
