@@ -33,6 +33,15 @@ PyTorch raises for pooling configurations) and a ``ValueError`` (what PyTorch ra
 probability outside [0, 1], and what the course's shape helpers raise), so either ``except``
 clause catches it. A wrong argument type gives ``TypeError`` and an unsupported dtype gives
 ``NotImplementedError``, as in PyTorch.
+
+Where we deliberately differ from PyTorch 2.14.1 (each case is a test in tests/test_scratch.py):
+
+- A max-pooling window that covers only padding: PyTorch's backward sends its gradient to the
+  reported index, a cell outside the window or even outside the tensor (heap corruption).
+  Ours sends that window's gradient nowhere. Values and indices are the same as PyTorch's.
+- int8/uint8 in channels-last layout with more than 127/255 cells per sample: PyTorch refuses
+  (an internal index-type check); ours returns what PyTorch gives for the default layout.
+- ``avg_pool2d`` on a 2-D tensor: PyTorch raises ``IndexError``; ours ``ArgumentError`` with a hint.
 """
 
 from __future__ import annotations
