@@ -1,0 +1,201 @@
+"""utils/colab.py and tools/set_repository_url.py: Colab, Binder and the badges agree on one URL.
+
+The Colab branch of the setup cell is executed for real: in an empty folder, with a stand-in
+``google.colab`` module and the repository URL replaced by this local repository (so ``git clone``
+works offline), twice (re-running a cell is what students do).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools import set_repository_url as tool
+from utils import colab
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def setup_cell(path: Path) -> str:
+    cells = tool._setup_cells(nbformat.read(path, as_version=4))
+    assert len(cells) == 1, f"{path.name}: expected one setup cell, found {len(cells)}"
+    return cells[0].source
+
+
+# -- URLs -----------------------------------------------------------------------------------------
+def test_slug_and_links():
+    assert colab.github_slug("https://github.com/a-b/c.d.git") == "a-b/c.d"
+    assert colab.github_slug("https://github.com/a/b") == "a/b"
+    for bad in ("git@github.com:a/b.git", "https://gitlab.com/a/b", "https://github.com/a"):
+        with pytest.raises(ValueError, match="GitHub repository URL"):
+            colab.github_slug(bad)
+    url = "https://github.com/me/course.git"
+    assert colab.colab_url("notebooks/01_x.ipynb", url, "dev") == (
+        "https://colab.research.google.com/github/me/course/blob/dev/notebooks/01_x.ipynb"
+    )
+    assert colab.binder_url("notebooks/01_x.ipynb", url, "dev") == (
+        "https://mybinder.org/v2/gh/me/course/dev?labpath=notebooks%2F01_x.ipynb"
+    )
+
+
+def test_readme_badges_use_the_constant():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert colab.colab_url() in readme and colab.binder_url() in readme
+    assert colab.badges_markdown() in readme
+    assert tool.disagreements(ROOT) == [], tool.disagreements(ROOT)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_setup_cell_clones_the_constant_url(path):
+    source = setup_cell(path)
+    assert "google.colab" in source, f"{path.name}: the setup cell has no Colab branch"
+    assert colab.COURSE_REPOSITORY_URL in source, (
+        f"{path.name}: the setup cell must clone {colab.COURSE_REPOSITORY_URL} (utils/colab.py)"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_setup_cell_is_the_proposed_one(path):
+    """The cell in utils/colab.py: one URL constant, and a re-run does not clone twice."""
+    assert setup_cell(path).strip() == colab.setup_cell_source().strip(), (
+        f"{path.name}: setup cell differs from utils.colab.setup_cell_source()"
+    )
+
+
+# -- the Colab branch, executed ---------------------------------------------------------------------
+COLAB_HARNESS = textwrap.dedent("""
+    import sys, types
+    sys.modules["google"] = types.ModuleType("google")
+    sys.modules["google.colab"] = types.ModuleType("google.colab")
+    source = open(sys.argv[1], encoding="utf-8").read()
+    for run in (1, 2):  # students re-run cells
+        namespace = {}
+        exec(compile(source, "setup_cell", "exec"), namespace)
+        import utils.environment
+        assert namespace["ROOT"].name == "course", namespace["ROOT"]
+        assert str(namespace["ROOT"]) == sys.path[0]
+        assert str(namespace["LOGS"]).startswith(str(namespace["ROOT"]))
+    print("colab ok")
+""")
+
+
+def run_as_colab(cell_source: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    work = tmp_path / "content"
+    work.mkdir()
+    cell = tmp_path / "cell.py"
+    cell.write_text(
+        cell_source.replace(colab.COURSE_REPOSITORY_URL, ROOT.as_uri()), encoding="utf-8"
+    )
+    harness = tmp_path / "harness.py"
+    harness.write_text(COLAB_HARNESS, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-I", str(harness), str(cell)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_proposed_setup_cell_works_on_colab_twice(tmp_path):
+    result = run_as_colab(colab.setup_cell_source(), tmp_path)
+    assert result.returncode == 0 and "colab ok" in result.stdout, result.stderr[-2000:]
+    assert (tmp_path / "content" / "course" / "utils" / "environment.py").exists()
+
+
+def test_start_here_setup_cell_works_on_colab_twice(tmp_path):
+    result = run_as_colab(setup_cell(ROOT / "notebooks" / "00_start_here.ipynb"), tmp_path)
+    assert result.returncode == 0 and "colab ok" in result.stdout, result.stderr[-2000:]
+
+
+# -- set_repository_url ---------------------------------------------------------------------------
+def test_set_repository_url_rewrites_every_copy(tmp_path):
+    copy = tmp_path / "repo"
+    (copy / "utils").mkdir(parents=True)
+    shutil.copy(ROOT / "utils" / "colab.py", copy / "utils" / "colab.py")
+    shutil.copytree(ROOT / "notebooks", copy / "notebooks")
+    for name in ("README.md", "README.zh-CN.md"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, copy / name)
+    new = "https://github.com/someone/fork-of-course.git"
+    changed = tool.set_repository(new, "dev", root=copy)
+    assert copy / "utils" / "colab.py" in changed and copy / "README.md" in changed
+    module = (copy / "utils" / "colab.py").read_text(encoding="utf-8")
+    assert f'COURSE_REPOSITORY_URL = "{new}"' in module and 'COURSE_BRANCH = "dev"' in module
+    for path in copy.rglob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        assert colab.COURSE_REPOSITORY_URL not in text, path
+        assert new in text or "google.colab" not in text, path
+    readme = (copy / "README.md").read_text(encoding="utf-8")
+    assert colab.colab_url(url=new, branch="dev") in readme
+    assert colab.binder_url(url=new, branch="dev") in readme
+    assert colab.github_slug() not in readme
+    with pytest.raises(ValueError, match="GitHub"):
+        tool.set_repository("https://example.com/x.git", root=copy)
+
+
+# -- Binder -----------------------------------------------------------------------------------------
+def _requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            names.add(re.split(r"[<>=!~;\[ ]", line)[0].lower().replace("_", "-"))
+    return names
+
+
+def _closure(names: set[str]) -> set[str]:
+    """The distributions ``names`` install, with their dependencies (from installed metadata)."""
+    seen, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for req in requires:
+            if "extra ==" in req:
+                continue
+            todo.append(re.split(r"[<>=!~;\[ (]", req)[0].lower().replace("_", "-"))
+    return seen
+
+
+def test_binder_builds_from_root_requirements():
+    """repo2docker uses binder/ or environment.yml first; neither exists, so requirements.txt."""
+    assert (ROOT / "requirements.txt").exists()
+    assert not (ROOT / "binder").exists() and not (ROOT / ".binder").exists()
+    assert not (ROOT / "environment.yml").exists()
+
+
+def test_requirements_cover_every_notebook_import():
+    """Everything a notebook imports is installed by `pip install -r requirements.txt`."""
+    installed = _closure(_requirement_names(ROOT / "requirements.txt"))
+    distributions = metadata.packages_distributions()
+    local = {p.stem for p in (ROOT / "utils").glob("*.py")} | {"utils"}
+    missing = {}
+    for path in NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            for module in re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", cell.source, re.M):
+                if module in sys.stdlib_module_names or module in local or module == "google":
+                    continue
+                dists = {d.lower().replace("_", "-") for d in distributions.get(module, [])}
+                if not dists & installed:
+                    missing.setdefault(module, []).append(path.name)
+    assert not missing, f"not installed by requirements.txt: {missing}"

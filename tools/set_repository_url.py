@@ -1,0 +1,162 @@
+"""Point Colab, Binder and the README badges at your fork: one command after forking.
+
+    python tools/set_repository_url.py https://github.com/<you>/<your-fork>
+    python tools/set_repository_url.py https://github.com/<you>/<your-fork> --branch master
+
+Rewrites every copy of the repository URL: ``COURSE_REPOSITORY_URL`` (and ``COURSE_BRANCH``) in
+utils/colab.py, the URL in each notebook's setup cell (notebooks/ and notebooks/solutions/), and the
+``owner/name`` and branch in the Colab/Binder links of README.md, README.zh-CN.md and docs/*.md.
+Prints what it changed; ``--check`` only reports files that disagree with utils/colab.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from utils import colab  # noqa: E402
+
+COLAB_MODULE = Path("utils") / "colab.py"
+MARKDOWN_FILES = ("README.md", "README.zh-CN.md", "docs/*.md")
+
+
+def _setup_cells(nb):
+    return [
+        c
+        for c in nb.cells
+        if c.cell_type == "code"
+        and ("seed_everything(" in c.source or "sys.path.insert(" in c.source)
+    ]
+
+
+def rewrite_text(text: str, old_url: str, new_url: str, old_branch: str, new_branch: str) -> str:
+    """Replace the repository (full URL, and ``owner/name`` inside Colab/Binder links) and branch."""
+    old_slug, new_slug = colab.github_slug(old_url), colab.github_slug(new_url)
+    text = text.replace(old_url, new_url)
+    text = text.replace(
+        f"colab.research.google.com/github/{old_slug}/blob/{old_branch}/",
+        f"colab.research.google.com/github/{new_slug}/blob/{new_branch}/",
+    )
+    text = text.replace(
+        f"mybinder.org/v2/gh/{old_slug}/{old_branch}?",
+        f"mybinder.org/v2/gh/{new_slug}/{new_branch}?",
+    )
+    return text
+
+
+def set_repository(
+    new_url: str,
+    new_branch: str | None = None,
+    *,
+    root: Path = ROOT,
+    old_url: str | None = None,
+    old_branch: str | None = None,
+) -> list[Path]:
+    """Rewrite every copy under ``root``; return the files that changed."""
+    import nbformat
+
+    colab.github_slug(new_url)  # raises a clear error for a non-GitHub URL
+    module = root / COLAB_MODULE
+    source = module.read_text(encoding="utf-8")
+    old_url = old_url or re.search(r'^COURSE_REPOSITORY_URL = "([^"]+)"', source, re.M).group(1)
+    old_branch = old_branch or re.search(r'^COURSE_BRANCH = "([^"]+)"', source, re.M).group(1)
+    new_branch = new_branch or old_branch
+    changed = []
+
+    updated = re.sub(
+        r'^COURSE_REPOSITORY_URL = "[^"]+"',
+        f'COURSE_REPOSITORY_URL = "{new_url}"',
+        source,
+        flags=re.M,
+    )
+    updated = re.sub(
+        r'^COURSE_BRANCH = "[^"]+"', f'COURSE_BRANCH = "{new_branch}"', updated, flags=re.M
+    )
+    if updated != source:
+        module.write_text(updated, encoding="utf-8")
+        changed.append(module)
+
+    for path in sorted((root / "notebooks").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        nb = nbformat.read(path, as_version=4)
+        touched = False
+        for cell in _setup_cells(nb):
+            new_source = cell.source.replace(old_url, new_url)
+            if new_source != cell.source:
+                cell.source, touched = new_source, True
+        if touched:
+            nbformat.write(nb, path)
+            changed.append(path)
+
+    for pattern in MARKDOWN_FILES:
+        for path in sorted(root.glob(pattern)):
+            text = path.read_text(encoding="utf-8")
+            new_text = rewrite_text(text, old_url, new_url, old_branch, new_branch)
+            if new_text != text:
+                path.write_text(new_text, encoding="utf-8")
+                changed.append(path)
+    return changed
+
+
+def disagreements(root: Path = ROOT) -> list[str]:
+    """Files whose copy of the URL differs from utils/colab.py (empty when all agree)."""
+    import nbformat
+
+    problems = []
+    for path in sorted((root / "notebooks").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        for cell in _setup_cells(nbformat.read(path, as_version=4)):
+            if "google.colab" in cell.source and colab.COURSE_REPOSITORY_URL not in cell.source:
+                problems.append(f"{path.relative_to(root)}: setup cell clones another URL")
+    slug = colab.github_slug()
+    for pattern in MARKDOWN_FILES:
+        for path in sorted(root.glob(pattern)):
+            text = path.read_text(encoding="utf-8")
+            for link in re.findall(
+                r"(?:colab\.research\.google\.com/github|mybinder\.org/v2/gh)/"
+                r"([^/\s)]+/[^/\s)]+)/",
+                text,
+            ):
+                if link != slug:
+                    problems.append(f"{path.relative_to(root)}: badge points at {link}, not {slug}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("url", nargs="?", help="https://github.com/<owner>/<name>(.git)")
+    parser.add_argument("--branch", help=f"branch the badges open (now {colab.COURSE_BRANCH})")
+    parser.add_argument("--check", action="store_true", help="only report disagreeing copies")
+    args = parser.parse_args(argv)
+    if args.check or not args.url:
+        problems = disagreements()
+        print(
+            "\n".join(problems)
+            if problems
+            else f"every copy points at {colab.COURSE_REPOSITORY_URL} ({colab.COURSE_BRANCH})"
+        )
+        return 1 if problems else 0
+    url = args.url if args.url.endswith(".git") else args.url.rstrip("/") + ".git"
+    try:
+        changed = set_repository(url, args.branch)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
+    for path in changed:
+        print(f"updated {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    print(f"{len(changed)} files now point at {url}. Commit them, push, then try the badges.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
