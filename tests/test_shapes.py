@@ -313,6 +313,15 @@ def test_non_integer_kernel_is_a_type_error_like_pytorch(bad):
         pool2d_output_shape((1, 5, 5), bad)
 
 
+def test_numpy_integers_and_bools_are_accepted_like_pytorch():
+    np = pytest.importorskip("numpy")
+    k, ceil = np.int64(3), np.bool_(True)
+    expected = tuple(
+        nn.MaxPool2d(k, stride=np.int64(2), ceil_mode=bool(ceil))(torch.zeros(1, 8, 8)).shape
+    )
+    assert pool2d_output_shape((1, 8, 8), k, np.int64(2), ceil_mode=ceil) == expected
+
+
 def test_ceil_mode_must_be_a_bool():
     with pytest.raises(TypeError, match="True or False"):
         pool2d_output_shape((1, 5, 5), 2, ceil_mode="False")

@@ -78,7 +78,7 @@ def _pair(value, name: str) -> tuple[int, int]:
 
 
 def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+    if not isinstance(value, bool) and type(value).__name__ not in ("bool", "bool_"):  # numpy
         raise TypeError(f"{name} must be True or False, got {value!r}.")
     return bool(value)
 
