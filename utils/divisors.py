@@ -36,6 +36,8 @@ __all__ = [
     "measured_divisors",
     "window_table",
     "divisor_labels",
+    "fraction_text",
+    "draw_results",
 ]
 
 
@@ -212,6 +214,40 @@ def window_table(
     return out
 
 
-def divisor_labels(table: torch.Tensor, prefix: str = "÷") -> list[str]:
-    """Per-window labels such as ``"÷9"`` in row-major order, e.g. for a drawing's ``labels``."""
-    return [f"{prefix}{int(v)}" for v in torch.as_tensor(table).flatten()]
+def divisor_labels(table: torch.Tensor, prefix: str = "÷") -> list[list[str]]:
+    """Per-window labels such as ``"÷9"``, as rows (the ``labels`` of ``draw_windows``)."""
+    return [[f"{prefix}{int(v)}" for v in row] for row in torch.as_tensor(table).tolist()]
+
+
+def fraction_text(row: dict) -> str:
+    """``"10/9"`` for a ``window_table`` row: the window's sum over its divisor, not reduced."""
+    total = row["sum"]
+    shown = str(total) if isinstance(total, int) else f"{total:.3g}"
+    return f"{shown}/{row['divisor']}"
+
+
+def draw_results(ax, table: list[dict], title: str | None = None, fontsize: int = 11):
+    """Draw an average-pooling output grid with each cell as ``sum/divisor`` and its value.
+
+    ``table`` comes from :func:`window_table`. The grid is drawn with ``utils.drawing``'s style,
+    each output cell outlined in the colour of its window in ``draw_windows`` and showing e.g.
+    ``10/9`` over ``1.11``. Returns ``ax``.
+    """
+    from utils.drawing import draw_windows
+
+    out_h = max(row["out"][0] for row in table) + 1
+    out_w = max(row["out"][1] for row in table) + 1
+    draw_windows(ax, torch.zeros(out_h, out_w), 1, values=False, title=title, fontsize=fontsize)
+    for row in table:
+        i, j = row["out"]
+        ax.text(j, i - 0.14, fraction_text(row), ha="center", va="center", fontsize=fontsize)
+        ax.text(
+            j,
+            i + 0.22,
+            f"{float(row['value']):.3g}",
+            ha="center",
+            va="center",
+            fontsize=fontsize - 3,
+            color="#555555",
+        )
+    return ax

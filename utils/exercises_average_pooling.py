@@ -116,7 +116,10 @@ def _fmt(v: float) -> str:
 def check_divisors(answer) -> bool | None:
     """Exercise 1: the divisor of each window of ``AvgPool2d(4, ceil_mode=True)`` on 6×6 ones."""
     if answer is None:
-        return _report(None, "Write the divisors as a list of rows, e.g. [[16, 16], [16, 16]].")
+        return _report(
+            None,
+            "Write the divisors as a list of rows: [[top-left, top-right], [bottom-left, bottom-right]].",
+        )
     p = EXERCISE_DIVISORS
     ones = torch.ones(1, 1, p["height"], p["width"], dtype=torch.float64)
     sums = F.avg_pool2d(ones, p["kernel_size"], ceil_mode=p["ceil_mode"], divisor_override=1)
