@@ -69,8 +69,17 @@ def ours(shape, kernel_size, stride, padding, dilation, ceil_mode):
 # ---------------------------------------------------------------------------------------------
 # Strategies: anything (mostly invalid) and valid-biased configurations
 # ---------------------------------------------------------------------------------------------
-def int_or_pair(values):
-    return st.one_of(values, st.tuples(values, values), st.tuples(values))
+@st.composite
+def int_or_pair(draw, values, odd_lengths=True):
+    """Mostly an int or a pair, sometimes a 1-tuple, rarely () or a triple (PyTorch refuses those)."""
+    kind = draw(st.integers(0, 19))
+    if odd_lengths and kind == 0:
+        return draw(st.one_of(st.just(()), st.tuples(values, values, values)))
+    if kind <= 3:
+        return (draw(values),)
+    if kind <= 10:
+        return (draw(values), draw(values))
+    return draw(values)
 
 
 @st.composite

@@ -7,7 +7,7 @@ PyTorch's conventions (``nn.MaxPool2d`` / ``nn.AvgPool2d``, torch 2.x):
   **per side** (added on the left *and* on the right), ``d`` the dilation (``AvgPool2d`` has none:
   use ``d = 1``). ``floor`` rounds down, also for negative numerators (Python ``//``).
 * ``ceil_mode=True`` uses ``ceil`` instead, then **drops the last window if it would start in the
-  right padding**, i.e. if ``(out - 1)*s >= n + p``. The plain ceil formula of many textbooks
+  right padding (or past it)**, i.e. if ``(out - 1)*s >= n + p``. The plain ceil formula of many textbooks
   skips that rule and is wrong for e.g. ``n=5, k=2, s=2, p=1``: PyTorch gives 3, not 4.
 * PyTorch raises for: kernel, stride or dilation ``<= 0``; padding ``< 0``; padding larger than
   half the kernel, ``p > k // 2`` (dilation does not relax this); an output size below 1; an
@@ -41,7 +41,14 @@ __all__ = [
     "calculator",
 ]
 
-_PARAM_NAMES = ("kernel_size", "stride", "padding", "dilation")
+
+class PoolingConfigError(ValueError):
+    """A configuration PyTorch refuses. ``rule`` names the broken rule in a few words; the message
+    quotes it with the numbers and says how to fix it."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
 
 
 # --------------------------------------------------------------------------------------------
@@ -67,9 +74,10 @@ def _pair(value, name: str) -> tuple[int, int]:
     if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
         items = tuple(value)
         if len(items) not in (1, 2):
-            raise ValueError(
+            raise PoolingConfigError(
+                "an int or a pair",
                 f"{name} must be a single int or a tuple of two ints (height, width), "
-                f"got {value!r} with {len(items)} values. Fix: pass {name}=k or {name}=(k_h, k_w)."
+                f"got {value!r} with {len(items)} values. Fix: pass {name}=k or {name}=(k_h, k_w).",
             )
         ints = tuple(_as_int(v, name) for v in items)
         return (ints[0], ints[-1])
@@ -111,15 +119,6 @@ def _raw_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> tuple[
     if ceil_mode and (out - 1) * s >= n + p:
         return out - 1, True
     return out, False
-
-
-class PoolingConfigError(ValueError):
-    """A configuration PyTorch refuses. ``rule`` names the broken rule in a few words; the message
-    quotes it with the numbers and says how to fix it."""
-
-    def __init__(self, rule: str, message: str):
-        super().__init__(message)
-        self.rule = rule
 
 
 def _parameter_problem(k: int, s: int, p: int, d: int, dim: str = "") -> PoolingConfigError | None:
