@@ -205,6 +205,36 @@ def test_exhaustive_small_grid_has_zero_mismatches():
     assert valid > 500  # the grid really exercises the computing branch
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 9),
+    st.integers(1, 5),
+    st.integers(1, 4),
+    st.integers(0, 3),
+    st.integers(1, 3),
+    st.booleans(),
+)
+def test_same_rules_with_grad_channels_last_indices_and_other_dtypes(n, k, s, p, d, ceil):
+    """The shape rules do not depend on the code path PyTorch takes."""
+    variants = {
+        "plain": lambda x: x,
+        "requires_grad": lambda x: x.requires_grad_(),
+        "channels_last": lambda x: x.to(memory_format=torch.channels_last),
+        "float64": lambda x: x.double(),
+        "int64": lambda x: x.long(),
+    }
+    expected = ours((2, 3, n, n + 1), k, s, p, d, ceil)
+    for name, make in variants.items():
+        for indices in (False, True):
+            x = make(torch.zeros(2, 3, n, n + 1))
+            try:
+                y = F.max_pool2d(x, k, s, p, d, ceil_mode=ceil, return_indices=indices)
+                got = tuple((y[0] if indices else y).shape)
+            except RuntimeError:
+                got = None
+            assert got == expected, (name, indices)
+
+
 # ---------------------------------------------------------------------------------------------
 # The rules, one by one, each checked with PyTorch
 # ---------------------------------------------------------------------------------------------
