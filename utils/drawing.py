@@ -262,9 +262,7 @@ def _as_image(x) -> np.ndarray:
     if t.dim() == 2:
         t = t[None]
     if t.dim() != 3 or t.shape[0] not in (1, 3):
-        raise ValueError(
-            f"Expected one image C×H×W (C = 1 or 3) or H×W, got shape {shape}."
-        )
+        raise ValueError(f"Expected one image C×H×W (C = 1 or 3) or H×W, got shape {shape}.")
     if torch.isnan(t).any() or t.min() < 0 or t.max() > 1:
         raise ValueError(
             f"Image values must lie in [0, 1] (got min {t.min().item():.3g}, max {t.max().item():.3g}); "
