@@ -6,6 +6,7 @@ docstrings of utils/divisors.py), not copied from the checks' own output.
 
 from fractions import Fraction as Fr
 
+import numpy as np
 import pytest
 import torch
 
@@ -51,6 +52,7 @@ def test_placeholder_is_not_answered_and_does_not_raise(capsys, check, args):
     [
         (check_divisors, (DIVISORS,)),
         (check_divisors, (torch.tensor(DIVISORS),)),
+        (check_divisors, (np.array(DIVISORS),)),
         (check_max_vs_avg, (MAX, AVG)),
         (check_max_vs_avg, (MAX, [[Fr(12, 4), Fr(4, 4)], [Fr(8, 4), Fr(10, 4)]])),
         (check_padding, (INCLUDE, EXCLUDE)),

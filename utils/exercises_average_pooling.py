@@ -87,6 +87,8 @@ def _as_table(answer, shape: tuple[int, int], what: str) -> tuple[torch.Tensor |
 
 
 def _floats(answer):
+    if hasattr(answer, "tolist") and not isinstance(answer, (str, bytes)):  # NumPy arrays
+        answer = answer.tolist()
     if isinstance(answer, (list, tuple)):
         return [_floats(a) for a in answer]
     if isinstance(answer, (str, bytes)) or answer is None:
