@@ -195,6 +195,17 @@ def test_draw_windows_dilated_draws_one_square_per_cell_read():
     plt.close(fig)
 
 
+def test_draw_windows_number_labels_and_bad_arguments():
+    fig, ax = plt.subplots()
+    draw_windows(ax, CLASSIC, 3, ceil_mode=True, labels=torch.tensor([[9, 6], [6, 4]]))
+    assert sorted(t for t in _texts(ax) if t in {"9", "6", "4"}) == ["4", "6", "6", "9"]
+    with pytest.raises(ValueError, match="2×2"):
+        draw_windows(ax, CLASSIC, 3, ceil_mode=True, labels=[[1, 2, 3]])
+    with pytest.raises(ValueError, match="does not exist"):
+        draw_windows(ax, CLASSIC, 3, only=[(1, 0)])
+    plt.close(fig)
+
+
 def test_draw_windows_rejects_a_batch():
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="H×W"):

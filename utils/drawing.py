@@ -126,6 +126,10 @@ def _fmt(v) -> str:
     return text.replace("-", "−")  # a true minus sign, as wide as the digits
 
 
+def _label_text(label) -> str:
+    return label if isinstance(label, str) else _fmt(float(label))
+
+
 def draw_windows(
     ax,
     grid,
@@ -158,9 +162,22 @@ def draw_windows(
     h, w = a.shape
     p = _pair(padding, "padding")
     ws = windows((h, w), kernel_size, stride, padding, dilation, ceil_mode)
-    drawn = [win for win in ws if only is None or (win.i, win.j) in set(map(tuple, only))]
+    out_hw = (ws[-1].i + 1, ws[-1].j + 1)
+    wanted = None if only is None else {tuple(int(v) for v in ij) for ij in only}
+    if wanted is not None and not all(0 <= i < out_hw[0] and 0 <= j < out_hw[1] for i, j in wanted):
+        raise ValueError(
+            f"only={sorted(wanted)} names a window that does not exist: the output is "
+            f"{out_hw[0]}×{out_hw[1]}, so windows are (i, j) with i < {out_hw[0]}, j < {out_hw[1]}."
+        )
+    drawn = [win for win in ws if wanted is None or (win.i, win.j) in wanted]
     if labels is not None and not isinstance(labels, dict):
-        labels = {(win.i, win.j): labels[win.i][win.j] for win in ws}
+        table = labels.tolist() if isinstance(labels, (torch.Tensor, np.ndarray)) else labels
+        if len(table) != out_hw[0] or any(len(row) != out_hw[1] for row in table):
+            raise ValueError(
+                f"labels must be {out_hw[0]}×{out_hw[1]} (one per window, the output shape), "
+                "or a dict {(i, j): text}."
+            )
+        labels = {(win.i, win.j): table[win.i][win.j] for win in ws}
     highlight = {tuple(int(x) for x in cell) for cell in (highlight or [])}
 
     # Cells: real, padding ring, and the ceil-mode overhang past the padding.
@@ -229,7 +246,7 @@ def draw_windows(
             ax.text(
                 min(cols) - 0.5 + inset + 0.04,
                 min(rows) - 0.5 + inset + 0.04,
-                str(labels[(win.i, win.j)]),
+                _label_text(labels[(win.i, win.j)]),
                 ha="left",
                 va="top",
                 fontsize=fontsize - 3,
