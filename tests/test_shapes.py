@@ -43,12 +43,9 @@ def torch_shape(layer, shape, kernel_size, stride, padding, dilation, ceil_mode,
     """The shape PyTorch returns for a zero input, or None when it raises. (H, W) runs as (1, H, W)."""
     squeeze = len(shape) == 2
     full = (1, *shape) if squeeze else tuple(shape)
+    # Outside the try: an input that cannot be built is a broken test, not a PyTorch answer.
+    x = torch.zeros(full, device=device) if device == "cpu" else torch.empty(full, device=device)
     try:
-        x = (
-            torch.zeros(full, device=device)
-            if device == "cpu"
-            else torch.empty(full, device=device)
-        )
         if layer == "max":
             y = nn.MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode=ceil_mode)(x)
         else:
@@ -144,7 +141,7 @@ def test_avg_pool_matches_pytorch(config):
 @settings(max_examples=300, deadline=None)
 @given(
     st.integers(1, 2**31),
-    st.integers(1, 2**31),
+    st.integers(1, 2**20),  # H·W below 2**51: larger inputs overflow even a meta tensor's storage
     st.integers(1, 1000),
     st.integers(1, 1000),
     st.integers(0, 500),
@@ -153,6 +150,8 @@ def test_avg_pool_matches_pytorch(config):
 )
 def test_huge_sizes_match_pytorch_meta_kernels(h, w, k, s, p, d, ceil):
     """Sizes up to 2**31 through PyTorch's meta kernels (the same shape rules, no data)."""
+    if (h + w) % 2:
+        h, w = w, h  # the huge size in either dimension
     config = ((1, 1, h, w), k, s, min(p, k // 2 + 1), d, ceil)
     check_against_torch("max", config, device="meta")
 
