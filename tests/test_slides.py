@@ -247,3 +247,17 @@ def test_command_line_builds_into_out(tmp_path, decks):
     assert result.returncode == 0, result.stderr
     assert (target / "00_start_here.slides.html").is_file()
     assert "installing" not in result.stdout  # the vendored packages were reused
+
+
+def test_every_lesson_converts_offline(decks):
+    """One deck per lesson (as committed, without executing), each passing the offline check."""
+    from tools.run_notebooks import lesson_notebooks
+
+    out, _ = decks
+    lessons = lesson_notebooks()
+    paths = build_slides.build(lessons, out, execute=False, quiet=True)
+    assert [p.name for p in paths] == [f"{n.stem}.slides.html" for n in lessons]
+    for path in paths:
+        page = path.read_text(encoding="utf-8")
+        assert remote_resources(page) == [], path.name
+        assert "seed_everything(0)" not in page, f"{path.name}: the setup cell should be 'skip'"

@@ -374,7 +374,6 @@ def _read(path: Path):
 
 def main(argv: list[str] | None = None) -> int:
     from tools.run_notebooks import lesson_notebooks
-    from utils.environment import build_dir
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -391,7 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     if not notebooks:
         print("No notebooks found in notebooks/.", file=sys.stderr)
         return 1
-    out = (args.out or build_dir() / "slides").resolve()
+    if args.out is None:
+        from utils.environment import build_dir  # imports torch: only when it is needed
+
+        args.out = build_dir() / "slides"
+    out = args.out.resolve()
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
         decks = build(notebooks, out, execute=not args.no_execute, timeout=args.timeout)
