@@ -469,6 +469,7 @@ def test_explain_says_when_the_ceil_window_is_kept_and_when_floor_rounds_down():
 
 
 def test_explain_reports_the_broken_rule_instead_of_raising():
+    assert "✗ PyTorch raises:" in explain((1, 5, 5), (2, 2, 2))
     text = explain((1, 5, 5), 3, padding=2)
     assert "✗ PyTorch raises:" in text and "kernel_size // 2" in text
     with pytest.raises(RuntimeError):

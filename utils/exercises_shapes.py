@@ -137,8 +137,9 @@ def check_ceil(answer) -> bool | None:
     if value == expected:
         return _report(
             True,
-            f"nn.MaxPool2d(ceil_mode=True) gives {expected}: the plain ceil formula's window number "
-            f"{plain} would start at {(plain - 1) * s - p}, in the right padding, so it is dropped.",
+            f"nn.MaxPool2d(ceil_mode=True) gives {expected}: the plain ceil formula's last window, "
+            f"out[{plain - 1}], would start at {(plain - 1) * s - p}, in the right padding, so it "
+            "is dropped.",
         )
     if value == plain:
         return _report(

@@ -355,7 +355,7 @@ def _explain_dim(name: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: b
         start = (out - 1) * s - p
         if (out - 1) * s >= n + p:
             lines += [
-                f"  ceil_mode rule: the last window (number {out}) would start at "
+                f"  ceil_mode rule: the last window, out[{out - 1}], would start at "
                 f"(out − 1)·stride − padding = {out - 1}·{s} − {p} = {start},",
                 f"  which is ≥ {name} = {n}: it would start after the last input cell (in the "
                 f"right padding{' or past it' if p else ', here past the end'}), so PyTorch drops it",
@@ -384,13 +384,13 @@ def explain(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bo
     ceil_mode = _check_bool(ceil_mode, "ceil_mode")
     if isinstance(size, Iterable):
         shape = tuple(_as_int(v, "input_shape") for v in size)
-        params = _two_dim_params(kernel_size, stride, padding, dilation)
         header = [
             f"input {shape}, kernel_size={_show(kernel_size)}, stride={_show(stride)}, "
             f"padding={_show(padding)}, dilation={_show(dilation)}, ceil_mode={ceil_mode}"
         ]
         try:
             result = pool2d_output_shape(shape, kernel_size, stride, padding, dilation, ceil_mode)
+            params = _two_dim_params(kernel_size, stride, padding, dilation)
         except ValueError as error:
             return "\n".join(header + [f"✗ PyTorch raises: {error}"])
         body = []
