@@ -212,7 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["pooling", "notebooks", "tensorboard"], action="append",
                         help="run only these parts (repeatable); default: all")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per contestant")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads in this process (default: torch's choice); "
+                             "on a busy shared machine 1 avoids thread oversubscription")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     parts = args.only or ["pooling", "notebooks", "tensorboard"]
 
     rows, details = [], []
