@@ -57,7 +57,8 @@ def parse_rows(text: str) -> list[dict]:
         cells = [c.strip() for c in match.group(2).split(" | ")]
         cells[-1] = cells[-1].rstrip("|").strip()
         first = cells[0]
-        spans = re.findall(r"`([^`]+)`", first)
+        # ``double backticks`` hold messages that contain a backtick themselves
+        spans = [a or b for a, b in re.findall(r"``(.+?)``|`([^`]+)`", first)]
         rows.append(
             {
                 "id": match.group(1),
@@ -197,6 +198,46 @@ def port_in_use_text(server: TensorBoardServer) -> str:
     return result.stderr.replace(str(server.port), DOCUMENTED_PORT)
 
 
+MAGIC_HARNESS = """
+import os, signal, sys
+from tensorboard import manager, notebook
+
+port = int(sys.argv[1])
+try:
+    for _ in range(int(sys.argv[2])):
+        notebook.start(f"--logdir logs --host 127.0.0.1 --port {port}")
+finally:  # stop only the server this script started (on its own port)
+    for info in manager.get_all():
+        if info.port == port and info.logdir.endswith("logs"):
+            os.kill(info.pid, signal.SIGTERM)
+"""
+
+
+def tensorboard_magic_text(tmp: Path, *, times: int, binary: bool) -> str:
+    """What `%tensorboard` prints (it calls tensorboard.notebook.start), run ``times`` times."""
+    (tmp / "logs").mkdir(exist_ok=True)
+    script = tmp / "magic.py"
+    script.write_text(MAGIC_HARNESS, encoding="utf-8")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "TENSORBOARD_BINARY"}
+    empty_bin = tmp / "empty_bin"
+    empty_bin.mkdir(exist_ok=True)
+    env["PATH"] = str(empty_bin)  # no `tensorboard` program on PATH, as under `.venv/bin/jupyter`
+    if binary:
+        env["TENSORBOARD_BINARY"] = str(Path(sys.executable).parent / "tensorboard")
+        if not Path(env["TENSORBOARD_BINARY"]).exists():
+            pytest.skip("no tensorboard program next to this Python")
+    result = subprocess.run(
+        [sys.executable, str(script), str(port), str(times)],
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return (result.stdout + result.stderr).replace(str(port), DOCUMENTED_PORT)
+
+
 def pkg_resources_text() -> str:
     result = subprocess.run(
         [sys.executable, "-c", "import pkg_resources"], capture_output=True, text=True, timeout=60
@@ -283,6 +324,10 @@ REPRODUCERS = {
     "no-dashboards": lambda ctx: no_dashboards_text(ctx["tensorboard"]()),
     "port-in-use": lambda ctx: port_in_use_text(ctx["tensorboard"]()),
     "tensorflow-not-found": lambda ctx: ctx["tensorboard"]().stderr(),
+    "tensorboard-not-on-path": lambda ctx: tensorboard_magic_text(
+        ctx["tmp"], times=1, binary=False
+    ),
+    "tensorboard-reusing": lambda ctx: tensorboard_magic_text(ctx["tmp"], times=2, binary=True),
     "pkg-resources": lambda ctx: pkg_resources_text(),
     "images-white": lambda ctx: clipping_text(),
     "pad-half-kernel": lambda ctx: (
