@@ -233,3 +233,28 @@ def test_is_dropout_output_accepts_pytorch_and_rejects_tampering(shape, p, seed)
     tampered[0] = x.flatten()[0] * 3 + 1
     assert not is_dropout_output(tampered.reshape(out.shape), x, p)
     assert not is_dropout_output(out.flatten()[:-1], x.flatten(), p) or x.numel() == 0
+
+
+# -- figure helper ----------------------------------------------------------------------------
+def test_show_image_rows_never_clips_silently():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from utils.dropout_stats import show_image_rows
+
+    x = torch.rand(3, 3, 8, 8)
+    fig = show_image_rows({"a": x, "b": (x * 2, "clip"), "grey": x[:, :1]}, nrow=3, title="t")
+    assert len(fig.axes) == 3 and [ax.get_title(loc="left") for ax in fig.axes] == [
+        "a",
+        "b",
+        "grey",
+    ]
+    shown = fig.axes[1].images[0].get_array()
+    assert shown.max() <= 1.0
+    plt.close(fig)
+    with pytest.raises(ValueError, match="outside"):
+        show_image_rows({"raw": x * 2})
+    with pytest.raises(ValueError, match="empty"):
+        show_image_rows({})

@@ -37,6 +37,7 @@ __all__ = [
     "functional_dropout_in_eval_model",
     "inplace_dropout_after",
     "is_dropout_output",
+    "show_image_rows",
 ]
 
 
@@ -270,3 +271,53 @@ def is_dropout_output(output, x, p: float, *, rtol: float = 1e-6) -> bool:
     scaled = x / (1 - p)
     ok = (output == 0) | torch.isclose(output, scaled, rtol=rtol, atol=0.0)
     return bool(ok.all())
+
+
+def show_image_rows(
+    rows: dict,
+    *,
+    nrow: int = 8,
+    width: float = 11.0,
+    title: str | None = None,
+    pad_value: float = 0.5,
+):
+    """A matplotlib figure with one row of images per entry of ``rows`` (label -> batch).
+
+    A value is an ``N×C×H×W`` batch or ``(batch, out_of_range)``; batches are laid out with
+    ``images_to_grid`` (the same make_grid TensorBoard gets) and ``out_of_range="error"`` by default,
+    so a value outside [0, 1] is never clipped silently, here either. The gaps between images are
+    grey (``pad_value``), so white masks keep their edges. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from utils.tensorboard_logging import images_to_grid
+
+    if not rows:
+        raise ValueError("rows is empty; give {label: batch}.")
+    grids = []
+    for label, value in rows.items():
+        batch, policy = value if isinstance(value, tuple) else (value, "error")
+        grids.append(
+            (
+                label,
+                images_to_grid(
+                    batch, nrow=nrow, pad_value=pad_value, out_of_range=policy, what=label
+                ),
+            )
+        )
+    heights = [g.shape[1] / g.shape[2] for _, g in grids]
+    fig, axes = plt.subplots(
+        len(grids),
+        1,
+        figsize=(width, width * sum(heights) + 0.35 * len(grids)),
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
+    for ax, (label, grid) in zip(axes[:, 0], grids, strict=True):
+        ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
+        ax.set_title(label, fontsize=11, loc="left")
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=13)
+    fig.tight_layout()
+    return fig

@@ -406,7 +406,7 @@ def check_accuracy_function(fn) -> bool | None:
 # ------------------------------------------------------------------------------------------
 def check_mc_average(probs, model, x, samples: int = 50) -> bool | None:
     """05, exercise 3: class probabilities averaged over ``samples`` dropout-ON passes of ``model``
-    on ``x``. Compared with a 400-pass average (tolerance from the spread of the passes)."""
+    on ``x``. Compared with a 200-pass average (tolerance from the spread of the passes)."""
     if probs is None:
         return _report(None, "Give the averaged probabilities: an N×2 tensor.")
     from utils.overfitting import mc_dropout_probabilities
@@ -430,7 +430,7 @@ def check_mc_average(probs, model, x, samples: int = 50) -> bool | None:
     with torch.no_grad():
         eval_probs = F.softmax(model(x), dim=1).double()
     model.train(was_training)
-    reference = mc_dropout_probabilities(model, x, samples=400, seed=12345).double()
+    reference = mc_dropout_probabilities(model, x, samples=200, seed=12345).double()
     single = mc_dropout_probabilities(model, x, samples=1, seed=12345).double()
     error = (probs - reference).abs().mean().item()
     if torch.allclose(probs, eval_probs, atol=1e-6):
@@ -444,11 +444,11 @@ def check_mc_average(probs, model, x, samples: int = 50) -> bool | None:
         return _report(
             False,
             f"Your average is {error:.3f} away (mean absolute difference) from a "
-            f"400-pass average; one single pass is {spread:.3f} away. Hint: average "
+            f"200-pass average; one single pass is {spread:.3f} away. Hint: average "
             f"{samples} passes with dropout on.",
         )
     return _report(
         True,
-        f"Within {error:.3f} of a 400-pass average. Each pass is one thinned "
+        f"Within {error:.3f} of a 200-pass average. Each pass is one thinned "
         "network; the average is the ensemble the seed talks about.",
     )
