@@ -64,11 +64,16 @@ def test_setup_cell_clones_the_constant_url(path):
     )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_setup_cell_is_the_proposed_one(path):
-    """The cell in utils/colab.py: one URL constant, and a re-run does not clone twice."""
-    assert setup_cell(path).strip() == colab.setup_cell_source().strip(), (
-        f"{path.name}: setup cell differs from utils.colab.setup_cell_source()"
+def test_setup_cells_are_the_proposed_one():
+    """Every notebook uses utils.colab.setup_cell_source(): one URL constant, no second clone."""
+    differ = [
+        p.relative_to(ROOT).as_posix()
+        for p in NOTEBOOKS
+        if setup_cell(p).strip() != colab.setup_cell_source().strip()
+    ]
+    assert not differ, (
+        f"{len(differ)} of {len(NOTEBOOKS)} notebooks have another setup cell than "
+        f"utils.colab.setup_cell_source(): {differ}"
     )
 
 
