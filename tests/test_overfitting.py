@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -192,3 +193,14 @@ def test_probability_grid_shape_and_range():
     assert xx.shape == yy.shape == prob.shape == (20, 20)
     assert ((prob >= 0) & (prob <= 1)).all() and model.training
     assert xx[0, 0] == pytest.approx(-1.6) and yy[-1, 0] == pytest.approx(1.8)
+
+
+def test_seed_sweep_tool_reports_and_exits_zero(capsys):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import dropout_seed_sweep
+
+    assert dropout_seed_sweep.main(["--seeds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1/1 seeds" in out and " ok" in out
