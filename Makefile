@@ -46,7 +46,7 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --notebook-dir=notebooks
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --notebook-dir=notebooks
 
 tensorboard: $(STAMP)
 	$(PY) tools/tensorboard.py --host $(HOST) --port $(PORT)

@@ -15,7 +15,9 @@ Conventions
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import warnings
 from pathlib import Path
 
@@ -285,6 +287,11 @@ def show_tensorboard(logdir: str | Path | None = None, port: int = 6006) -> str:
     if in_notebook_frontend():
         from IPython import get_ipython
 
+        # %tensorboard looks for a `tensorboard` program on PATH; a Jupyter started without
+        # activating .venv would not find it, so point it at the one beside this Python.
+        beside = Path(sys.executable).with_name("tensorboard")
+        if beside.exists():
+            os.environ.setdefault("TENSORBOARD_BINARY", str(beside))
         shell = get_ipython()
         shell.run_line_magic("load_ext", "tensorboard")
         shell.run_line_magic("tensorboard", " ".join(args))
