@@ -27,7 +27,7 @@ from utils.tensorboard_server import start_tensorboard
 #: run -> (lesson notebook that writes it, pooling factor: output cells per input cell per side)
 LESSON_RUNS = {
     "logs_maxpool": ("01_max_pooling", 3),  # MaxPool2d(3): the seed lesson's kernel
-    "logs_avgpool": ("02_average_pooling", 2),
+    "logs_avgpool": ("02_average_pooling", 3),  # AvgPool2d(3): the same windows as logs_maxpool
     "logs_dropout": ("04_dropout", 1),
 }
 TAGS = ("input", "output")
@@ -62,36 +62,21 @@ def _lesson_path(run: str) -> Path:
     return ROOT / "notebooks" / f"{LESSON_RUNS[run][0]}.ipynb"
 
 
-def _write_like_the_lesson(run: str, logs: Path) -> None:
-    import torch
-
-    from utils.images import image_batches
-    from utils.tensorboard_logging import ImageRun
-
-    layer = {
-        "logs_maxpool": torch.nn.MaxPool2d(2),
-        "logs_avgpool": torch.nn.AvgPool2d(2),
-        "logs_dropout": torch.nn.Dropout(0.5),
-    }[run]
-    with ImageRun(run, logs) as writer:
-        for step, batch in enumerate(image_batches(batch_size=4)):
-            writer.log_pair(step, batch, layer(batch), out_of_range="clip")
-
-
 @pytest.fixture(scope="session")
 def lesson_logs(request, tmp_path_factory) -> Path:
     """A logs folder holding the three lesson runs, each written by executing its notebook."""
     from run_notebooks import NotebookFailed, execute_notebook  # tools/ is on sys.path (conftest)
 
-    missing = [run for run in LESSON_RUNS if not _lesson_path(run).exists()]
-    if missing:  # TEMPORARY while the lessons are being written: log as they will
-        logs = tmp_path_factory.mktemp("e2e_logs")
-        for run in LESSON_RUNS:
-            if run in missing:
-                _write_like_the_lesson(run, logs)
-            else:
-                execute_notebook(_lesson_path(run), env={"COURSE_LOGS_DIR": str(logs)})
-        return logs
+    missing = [
+        f"notebooks/{LESSON_RUNS[run][0]}.ipynb"
+        for run in LESSON_RUNS
+        if not _lesson_path(run).exists()
+    ]
+    if missing:
+        pytest.fail(
+            f"Lesson notebooks missing: {', '.join(missing)}; they write the runs "
+            "this test serves through TensorBoard."
+        )
     shared = any("executed_notebooks" in item.fixturenames for item in request.session.items)
     if shared:  # `make test`: reuse the notebook tests' runs, every notebook executes once
         logs = request.getfixturevalue("notebook_logs_dir")
@@ -274,6 +259,76 @@ def _browser_or_skip() -> None:
         pytest.skip(message)
 
 
+def _open_input_and_output_only(page) -> None:
+    """TensorBoard opens only the first two tag sections (a lesson may log more tags, e.g. a
+    dropout mask): click the headings, as a user would, so that input and output are open and
+    every other tag section is closed."""
+    sections = page.locator("tf-category-paginated-view")
+    for i in range(sections.count()):
+        name, opened = sections.nth(i).evaluate("e => [e.category.name, !!e.opened]")
+        if name and opened != (name in TAGS):
+            sections.nth(i).locator("button.heading").click()
+    for i in range(sections.count()):
+        name, opened = sections.nth(i).evaluate("e => [e.category.name, !!e.opened]")
+        if name:
+            assert opened == (name in TAGS), f"tag section {name!r} open={opened}"
+
+
+def _wait_or_explain(page, screenshot: Path, script: str, arg=None, timeout: float = 60_000):
+    """``page.wait_for_function``; on timeout save what the page showed and list its cards."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(script, arg=arg, timeout=timeout)
+    except PlaywrightTimeout:
+        failed = screenshot.with_name(screenshot.stem + "_failed.png")
+        page.screenshot(path=str(failed), full_page=True)
+        cards = page.evaluate(
+            "() => {"
+            + WALK_CARDS
+            + """return cards.map((c) => {
+                const img = c.shadowRoot && c.shadowRoot.querySelector('img');
+                return [c.run, c.tag, img ? img.naturalWidth : null];
+            }); }"""
+        )
+        pytest.fail(
+            f"timed out waiting in the browser; cards [run, tag, width]: {cards}; "
+            f"screenshot {failed}"
+        )
+
+
+def _walk_slider(page, server, run: str, tag: str, last: int) -> list[int]:
+    """Step one card's slider from the last step down with the arrow key, as a user would; at each
+    position check the heading's step and that the image shown is the one the API lists for it."""
+    queries = {e["step"]: e["query"] for e in _entries(server, run, tag)}
+    cards = page.locator("tf-image-loader")
+    index = next(
+        i
+        for i in range(cards.count())
+        if cards.nth(i).evaluate("e => [e.run, e.tag]") == [run, tag]
+    )
+    card = cards.nth(index)
+    read = """e => [e.shadowRoot.querySelector('.heading-label').textContent.split(/\\s+/).join(' ').trim(),
+                    e.shadowRoot.querySelector('img').getAttribute('src')]"""
+    seen = []
+    card.locator("#steps").focus()
+    for i in range(len(queries)):
+        if i:
+            page.keyboard.press("ArrowLeft")
+        expected = sorted(queries)[len(queries) - 1 - i]
+        page.wait_for_function(
+            "([e, want]) => e.shadowRoot.querySelector('.heading-label').textContent"
+            ".split(/\\s+/).join(' ').trim() === want",
+            arg=[card.element_handle(), f"step {expected}"],
+            timeout=15_000,
+        )
+        heading, src = card.evaluate(read)
+        assert queries[expected] in src, f"{run}/{tag} step {expected}: image {src}"
+        seen.append(int(heading.split()[1]))
+    assert seen[0] == last
+    return seen
+
+
 @pytest.mark.browser
 def test_images_dashboard_renders_in_chromium(server, logged):
     _browser_or_skip()
@@ -291,7 +346,10 @@ def test_images_dashboard_renders_in_chromium(server, logged):
             page.goto(server.url + "#images", wait_until="domcontentloaded")
             # Cards live in shadow DOM; Playwright's CSS engine pierces open shadow roots.
             page.wait_for_selector("tf-image-loader img", timeout=60_000)
-            page.wait_for_function(
+            _open_input_and_output_only(page)
+            _wait_or_explain(
+                page,
+                screenshot,
                 "(runs) => {"
                 + WALK_CARDS
                 + """
@@ -302,22 +360,24 @@ def test_images_dashboard_renders_in_chromium(server, logged):
                     return runs.every((r) => ['input', 'output'].every(
                         (t) => cards.some((c) => c.run === r && c.tag === t && ok(c))));
                 }""",
-                arg=list(LESSON_RUNS),
-                timeout=60_000,
+                list(LESSON_RUNS),
             )
             seconds = time.monotonic() - start
             # "Show actual image size": every image then takes its true pixel size on the page.
             page.get_by_text("Show actual image size").click()
-            page.wait_for_function(
-                "() => {"
+            _wait_or_explain(
+                page,
+                screenshot,
+                "(tags) => {"
                 + WALK_CARDS
                 + """
-                return cards.length > 0 && cards.every((c) => {
+                const shown = cards.filter((c) => tags.includes(c.tag));
+                return shown.length > 0 && shown.every((c) => {
                     const img = c.shadowRoot.querySelector('img');
                     return img && img.clientWidth === img.naturalWidth;
                 });
                 }""",
-                timeout=30_000,
+                list(TAGS),
             )
             cards = page.evaluate(
                 "() => {"
@@ -346,9 +406,10 @@ def test_images_dashboard_renders_in_chromium(server, logged):
             page.set_viewport_size({"width": 1400, "height": int(min(max(height, 1100), 5000))})
             page.wait_for_timeout(500)
             page.screenshot(path=str(screenshot), full_page=True)
+            walked = _walk_slider(page, server, "logs_maxpool", "input", last_step["logs_maxpool"])
         finally:
             browser.close()
-    shown = {(c["run"], c["tag"]): c for c in cards if c["run"] in LESSON_RUNS}
+    shown = {(c["run"], c["tag"]): c for c in cards if c["run"] in LESSON_RUNS and c["tag"] in TAGS}
     assert set(shown) == set(PAIRS), f"cards on the page: {sorted(shown)}"
     for (run, tag), card in shown.items():
         step, expected = logged[run][tag][-1]  # the slider starts at the last step
@@ -357,6 +418,8 @@ def test_images_dashboard_renders_in_chromium(server, logged):
         assert f"step {step}" in " ".join(card["text"].split()), f"{run}/{tag}: {card['text']!r}"
         assert step == last_step[run]
     assert screenshot.stat().st_size > 10_000
+    # The slider reached every logged step, each with its own image.
+    assert walked == [step for step, _ in logged["logs_maxpool"]["input"]][::-1]
     print(
         f"IMAGES dashboard rendered {len(shown)} cards in {seconds:.1f} s; screenshot {screenshot}"
     )
