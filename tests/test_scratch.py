@@ -627,3 +627,21 @@ def test_dropout_inplace_writes_into_the_input(fn):
 def test_dropout_p_one_propagates_nan_like_pytorch():
     x = torch.tensor([math.nan, math.inf, 1.0])
     assert_bits_equal(dropout(x, 1.0), F.dropout(x, 1.0))
+
+
+# ---------------------------------------------------------------------------------------------
+# Agreement with the course's shape helper (utils.shapes), which raises ValueError
+# ---------------------------------------------------------------------------------------------
+@SETTINGS
+@given(shape=wild_shapes(), cfg=wild_configs())
+def test_same_shapes_and_refusals_as_utils_shapes(shape, cfg):
+    from utils.shapes import pool2d_output_shape
+
+    assume(len(shape) in (3, 4))
+    expected, refused = call(pool2d_output_shape, shape, **cfg)
+    got, ours = call(max_pool2d, torch.zeros(shape), **cfg)
+    if refused is not None:
+        assert ours is not None and isinstance(ours, (ValueError, TypeError)), (refused, ours)
+    else:
+        assert ours is None, ours
+        assert tuple(got.shape) == expected
