@@ -259,3 +259,24 @@ def test_make_tensorboard_takes_the_next_port_and_warns_on_empty_logs(tmp_path, 
         assert port_is_free(port)
     finally:
         stop_process_group(proc.pid, timeout=5, reap=proc.poll)
+
+
+def test_tools_on_sys_path_does_not_hide_the_real_tensorboard():
+    # tools/tensorboard.py shares its name with the package; conftest puts tools/ on sys.path.
+    code = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+        "import tensorboard\n"
+        "from torch.utils.tensorboard import SummaryWriter\n"
+        "print(tensorboard.__file__, tensorboard.__version__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "tools"), str(ROOT)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    path, version = result.stdout.split()
+    assert Path(path).name == "__init__.py" and Path(path).parent.name == "tensorboard"
+    assert Path(path).resolve() != TOOL.resolve()
+    assert version[0].isdigit()
