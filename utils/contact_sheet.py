@@ -67,7 +67,10 @@ def pick_steps(steps: list[int], max_steps: int) -> list[int]:
 
 
 def _font(size: int) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    try:
+        return ImageFont.load_default(size=size)  # scalable, Pillow >= 10.1
+    except TypeError:  # pragma: no cover - Pillow 10.0: a small bitmap font
+        return ImageFont.load_default()
 
 
 def _text_size(draw: ImageDraw.ImageDraw, text: str, font) -> tuple[int, int]:
