@@ -42,6 +42,8 @@ Where we deliberately differ from PyTorch 2.14.1 (each case is a test in tests/t
 - int8/uint8 in channels-last layout with more than 127/255 cells per sample: PyTorch refuses
   (an internal index-type check); ours returns what PyTorch gives for the default layout.
 - ``avg_pool2d`` on a 2-D tensor: PyTorch raises ``IndexError``; ours ``ArgumentError`` with a hint.
+- int64 ``avg_pool2d`` with ``divisor_override=-1`` on a window summing to -2**63: PyTorch's
+  integer division overflows and the process dies (SIGFPE); ours raises ``ArgumentError``.
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ MAX_POOL_DTYPES = (
     torch.float16, torch.bfloat16, torch.float32, torch.float64,
 )  # fmt: skip
 AVG_POOL_DTYPES = (torch.int64, torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+INT64_OVERFLOW = (
+    "avg_pool2d: a window of this int64 tensor sums to -2**63, and -2**63 / -1 does not fit in "
+    "int64 (PyTorch 2.14.1 kills the process with SIGFPE here). Use divisor_override=1 and "
+    "negate, or pool a float64 copy: x.double()."
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,6 +325,8 @@ def avg_pool2d(
     if acc.is_floating_point:
         out = (total / divisor.to(acc)).to(x.dtype)
     else:
+        if divisor_override == -1 and (total == torch.iinfo(acc).min).any():
+            raise ArgumentError(INT64_OVERFLOW)
         out = torch.div(total, divisor, rounding_mode="trunc")
     return out if x.dim() == 4 else out.squeeze(0)
 

@@ -12,6 +12,7 @@ import torch
 
 from utils.scratch import (
     AVG_POOL_DTYPES,
+    INT64_OVERFLOW,
     MAX_POOL_DTYPES,
     ArgumentError,
     check_dtype,
@@ -104,6 +105,8 @@ def avg_pool2d_loops(
                     if acc.is_floating_point:
                         values.append((total / divisor).to(x.dtype))
                     else:  # integers: truncate towards zero, like C++ (and PyTorch)
+                        if divisor == -1 and total == torch.iinfo(acc).min:
+                            raise ArgumentError(INT64_OVERFLOW)  # -2**63 / -1 overflows
                         values.append(torch.div(total, divisor, rounding_mode="trunc"))
     if not values:  # an empty batch (N = 0)
         values.append(x4.new_empty(0))
