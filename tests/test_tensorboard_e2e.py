@@ -316,11 +316,18 @@ def _walk_slider(page, server, run: str, tag: str, last: int) -> list[int]:
         if i:
             page.keyboard.press("ArrowLeft")
         expected = sorted(queries)[len(queries) - 1 - i]
-        page.wait_for_function(
-            "([e, want]) => e.shadowRoot.querySelector('.heading-label').textContent"
-            ".split(/\\s+/).join(' ').trim() === want",
-            arg=[card.element_handle(), f"step {expected}"],
-            timeout=15_000,
+        # The heading changes at once; the new image replaces the old one when it has loaded.
+        _wait_or_explain(
+            page,
+            build_dir() / "tensorboard_images.png",
+            """([e, want, query]) => {
+                const img = e.shadowRoot.querySelector('img');
+                const heading = e.shadowRoot.querySelector('.heading-label').textContent;
+                return heading.split(/\\s+/).join(' ').trim() === want && img && img.complete
+                    && img.naturalWidth > 0 && img.getAttribute('src').includes(query);
+            }""",
+            [card.element_handle(), f"step {expected}", queries[expected]],
+            timeout=20_000,
         )
         heading, src = card.evaluate(read)
         assert queries[expected] in src, f"{run}/{tag} step {expected}: image {src}"
