@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -334,6 +335,17 @@ def _walk_slider(page, server, run: str, tag: str, last: int) -> list[int]:
         seen.append(int(heading.split()[1]))
     assert seen[0] == last
     return seen
+
+
+def test_no_browser_skips_locally_but_fails_in_ci(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no Chromium"):
+        _browser_or_skip()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="in CI this test must run"):
+        _browser_or_skip()
 
 
 @pytest.mark.browser
