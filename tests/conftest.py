@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path.append(str(ROOT / "tools"))  # append: tools/tensorboard.py must not shadow tensorboard
 
 from run_notebooks import (  # noqa: E402
     NotebookFailed,
