@@ -116,7 +116,7 @@ class ImageRun:
                               pad_value=self.pad_value, out_of_range=out_of_range,
                               what=f"tag {tag!r}, step {step}")
         self._check_step(tag, step)
-        self.writer.add_image(tag, grid, int(step), dataformats="CHW")
+        self.writer._get_file_writer().add_summary(_image_summary(tag, grid), int(step))
         return grid
 
     def log_pair(self, step: int, inputs: torch.Tensor, outputs: torch.Tensor, *,
@@ -137,13 +137,16 @@ def images_to_grid(images: torch.Tensor, *, nrow: int = 8, padding: int = 2,
     """Check a batch and lay it out with ``make_grid``: 3×H×W float in [0, 1].
 
     Accepts ``N×C×H×W`` or ``C×H×W`` with ``C`` in {1, 3}; floats are expected in [0, 1], uint8 in
-    [0, 255]. See the module docstring for ``out_of_range``.
+    [0, 255]. See the module docstring for ``out_of_range``. The layout is torchvision's
+    ``make_grid(images, nrow, padding, pad_value)``.
     """
     if out_of_range not in OUT_OF_RANGE_POLICIES:
         raise ValueError(f"out_of_range must be one of {OUT_OF_RANGE_POLICIES}, got {out_of_range!r}.")
     if not isinstance(images, torch.Tensor):
         raise TypeError(f"{what}: expected a torch.Tensor, got {type(images).__name__}.")
-    x = images.detach().cpu()
+    x = images
+    if x.requires_grad or x.device.type != "cpu":
+        x = x.detach().cpu()
     if x.dim() == 3:
         x = x.unsqueeze(0)
     if x.dim() != 4:
@@ -164,14 +167,16 @@ def images_to_grid(images: torch.Tensor, *, nrow: int = 8, padding: int = 2,
         raise TypeError(f"{what}: expected a float or uint8 tensor, got {x.dtype}; use x.float().")
     else:
         x = x.float()
-    if torch.isnan(x).any():
+    # One pass over the data for min and max (NumPy, single-threaded: cheap even on a busy
+    # machine); NaN propagates through min/max, ±inf shows up as an extreme.
+    values = x.numpy()
+    lo, hi = float(values.min()), float(values.max())
+    if np.isnan(lo) or np.isnan(hi):
         raise ValueError(f"{what}: contains NaN, which has no colour; check the computation.")
-    if torch.isinf(x).any():
+    if np.isinf(lo) or np.isinf(hi):
         raise ValueError(f"{what}: contains ±inf (e.g. max pooling padding leaked?); check it.")
-    outside = (x < 0) | (x > 1)
-    if outside.any():
-        fraction = outside.float().mean().item()
-        lo, hi = x.min().item(), x.max().item()
+    if lo < 0 or hi > 1:
+        fraction = float(((values < 0) | (values > 1)).mean())
         if out_of_range == "error":
             raise ValueError(
                 f"{what}: {fraction:.1%} of values lie outside [0, 1] (min {lo:.3g}, max {hi:.3g}). "
@@ -190,7 +195,54 @@ def images_to_grid(images: torch.Tensor, *, nrow: int = 8, padding: int = 2,
             x = x.clamp(0, 1)
         else:  # rescale over the whole batch, so images stay comparable
             x = (x - lo) / (hi - lo) if hi > lo else torch.zeros_like(x)
-    return make_grid(x, nrow=nrow, padding=padding, pad_value=pad_value)
+    return _grid(x, nrow=nrow, padding=padding, pad_value=pad_value)
+
+
+def _grid(x: torch.Tensor, *, nrow: int, padding: int, pad_value: float) -> torch.Tensor:
+    """torchvision's ``make_grid`` for a batch of equal-sized images, in a few NumPy steps.
+
+    Same layout and pixels (``tests/test_tensorboard_logging.py`` compares them on many shapes):
+    ``nrow`` images per row, ``padding`` pixels of ``pad_value`` around and between them, gray
+    repeated to RGB, a single image returned as it is. make_grid copies image by image; while
+    TensorBoard's writer thread checksums the event file in pure Python, every one of those small
+    calls waits for the GIL, so for a batch of 64 small images that loop costs more than the PNG.
+    """
+    if x.shape[0] == 1 or padding < 0 or nrow < 1:
+        return make_grid(x, nrow=nrow, padding=padding, pad_value=pad_value)
+    images = x.numpy()
+    n, c, h, w = images.shape
+    cols = min(nrow, n)
+    rows = -(-n // cols)
+    cell_h, cell_w = h + padding, w + padding
+    grid = np.full((3, rows * cell_h + padding, cols * cell_w + padding), pad_value, np.float32)
+    cells = grid[:, padding:padding + rows * cell_h, padding:padding + cols * cell_w]
+    cells = cells.reshape(3, rows, cell_h, cols, cell_w)[:, :, :h, :, :w]  # a view into grid
+    full_rows = n // cols
+    body = images[:full_rows * cols].reshape(full_rows, cols, c, h, w).transpose(2, 0, 3, 1, 4)
+    cells[:, :full_rows] = body  # broadcasts gray (c == 1) to the three channels
+    for k in range(full_rows * cols, n):  # the incomplete last row, at most cols - 1 images
+        cells[:, full_rows, :, k - full_rows * cols] = images[k]
+    return torch.from_numpy(grid)
+
+
+def _image_summary(tag: str, grid: torch.Tensor):
+    """The summary ``SummaryWriter.add_image(tag, grid)`` writes, made without its numpy detours.
+
+    Same pixels: TensorBoard's writer multiplies floats by 255, clips to [0, 255] and truncates to
+    uint8; we do the same in torch, then encode the PNG with Pillow as it does.
+    """
+    import io
+
+    from PIL import Image
+    from tensorboard.compat.proto.summary_pb2 import Summary
+
+    pixels = np.ascontiguousarray((grid.numpy() * 255).clip(0, 255).astype(np.uint8).transpose(1, 2, 0))
+    height, width, channels = pixels.shape
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    image = Summary.Image(height=height, width=width, colorspace=channels,
+                          encoded_image_string=buffer.getvalue())
+    return Summary(value=[Summary.Value(tag=tag, image=image)])
 
 
 # -- reading runs back -------------------------------------------------------------------------
