@@ -6,7 +6,8 @@ Conventions
   event file in a run folder, so writing a run twice would show every step twice. ``ImageRun`` therefore
   deletes the run folder before writing: after any number of re-runs there is exactly one event file.
 * Images are ``N×C×H×W`` with ``C`` in {1, 3}. They are laid out as one grid per step with torchvision's
-  ``make_grid`` and written with ``SummaryWriter.add_image``. TensorBoard multiplies floats by 255 and
+  ``make_grid`` layout (built in NumPy, same pixels) and written as ``SummaryWriter.add_image``
+  would write them. TensorBoard multiplies floats by 255 and
   clips: a value above 1 shows white, below 0 black. We never let that happen silently: out-of-range
   values warn with the fraction that would clip (``out_of_range="warn"``), raise (``"error"``), are
   rescaled to [0, 1] over the whole batch (``"rescale"``) or clipped on purpose (``"clip"``).
@@ -49,7 +50,8 @@ class ImageRun:
     ...         run.log_pair(step, batch, pool(batch))
 
     ``name`` may contain ``/`` for nested runs (``"logs_dropout_overfit/p0.5"``).
-    ``logdir`` defaults to ``logs_dir()``. ``nrow`` and ``padding`` go to ``make_grid``.
+    ``logdir`` defaults to ``logs_dir()``. ``nrow``, ``padding`` and ``pad_value`` mean what they
+    mean for torchvision's ``make_grid``.
     """
 
     def __init__(self, name: str, logdir: str | Path | None = None, *, nrow: int = 8,
@@ -134,7 +136,7 @@ class ImageRun:
 def images_to_grid(images: torch.Tensor, *, nrow: int = 8, padding: int = 2,
                    pad_value: float = 1.0, out_of_range: str = "warn",
                    what: str = "images") -> torch.Tensor:
-    """Check a batch and lay it out with ``make_grid``: 3×H×W float in [0, 1].
+    """Check a batch and lay it out as ``make_grid`` does: 3×H×W float in [0, 1].
 
     Accepts ``N×C×H×W`` or ``C×H×W`` with ``C`` in {1, 3}; floats are expected in [0, 1], uint8 in
     [0, 255]. See the module docstring for ``out_of_range``. The layout is torchvision's
