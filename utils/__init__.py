@@ -5,7 +5,8 @@ stride = kernel_size, p is the DROP probability):
 
 * ``environment`` paths, the one device helper (CPU by default), the one seed helper;
   ``colab`` where the course lives online.
-* ``images`` the sample images as an N×3×H×W float tensor in [0, 1], in batches.
+* ``images`` the sample images as an N×3×H×W float tensor in [0, 1], in batches; ``cifar10`` the
+  optional original workload (never needed, fails clearly offline).
 * ``tensorboard_logging`` clean runs (one event file), honest images (no silent clipping), reading
   runs back; ``tensorboard_server`` start/stop a local server; ``contact_sheet`` runs as PNG sheets.
 * ``shapes`` output sizes exactly as PyTorch computes them, explained; ``divisors`` what average
