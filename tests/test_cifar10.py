@@ -1,6 +1,7 @@
 """The optional CIFAR-10 path: never needed, and offline it fails at once with a clear message."""
 
 import socket
+import urllib.request
 import warnings
 
 import pytest
@@ -28,6 +29,9 @@ def test_offline_download_fails_fast_with_advice(tmp_path, monkeypatch):
         monkeypatch.setenv(name, closed)
     for name in ("no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
+    # urlopen caches one opener per process, with the proxies it saw when first built: keep the
+    # one built under the dead proxy out of every later test.
+    monkeypatch.setattr(urllib.request, "_opener", None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(CIFAR10Unavailable, match="Offline or behind a proxy") as info:

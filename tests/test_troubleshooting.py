@@ -285,6 +285,9 @@ def cifar_offline_text(tmp: Path, monkeypatch) -> str:
         monkeypatch.setenv(name, closed)
     for name in ("no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
+    # urlopen caches one opener per process with the proxies it saw first: don't let the one built
+    # under the dead proxy outlive this check (later tests talk to TensorBoard on 127.0.0.1).
+    monkeypatch.setattr(urllib.request, "_opener", None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _message(
