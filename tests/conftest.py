@@ -47,3 +47,23 @@ def executed_notebooks(notebook_logs_dir, tmp_path_factory):
         else:
             results[key] = (nb, seconds, None)
     return results
+
+
+def go_offline(monkeypatch) -> None:
+    """Make every HTTP(S) request of this test fail at once, as on a machine without a network.
+
+    All proxies point at a closed local port. ``urllib.request.urlopen`` caches one opener per
+    process with the proxies it saw when first built, so the cache is reset for this test only
+    (monkeypatch restores it): an opener built here must never reach later tests that talk to
+    TensorBoard on 127.0.0.1.
+    """
+    import urllib.request
+
+    from utils.tensorboard_server import ephemeral_port
+
+    closed = f"http://127.0.0.1:{ephemeral_port()}"  # nothing listens there
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, closed)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(urllib.request, "_opener", None)

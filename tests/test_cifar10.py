@@ -1,20 +1,13 @@
 """The optional CIFAR-10 path: never needed, and offline it fails at once with a clear message."""
 
-import socket
-import urllib.request
 import warnings
 
 import pytest
 import torch
+from conftest import go_offline
 from torch.utils.data import DataLoader, TensorDataset
 
 from utils.cifar10 import CIFAR10Unavailable, cifar10_test_batches, steps_for
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_missing_without_download_says_what_to_do(tmp_path):
@@ -24,14 +17,7 @@ def test_missing_without_download_says_what_to_do(tmp_path):
 
 
 def test_offline_download_fails_fast_with_advice(tmp_path, monkeypatch):
-    closed = f"http://127.0.0.1:{_closed_port()}"  # nothing listens: every request fails at once
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.setenv(name, closed)
-    for name in ("no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    # urlopen caches one opener per process, with the proxies it saw when first built: keep the
-    # one built under the dead proxy out of every later test.
-    monkeypatch.setattr(urllib.request, "_opener", None)
+    go_offline(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with pytest.raises(CIFAR10Unavailable, match="Offline or behind a proxy") as info:

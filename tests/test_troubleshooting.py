@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -35,8 +34,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import go_offline
 from torch import nn
 from torch.nn import functional as F
+
+from utils.tensorboard_server import ephemeral_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "troubleshooting.md"
@@ -90,12 +92,6 @@ def _warning(fn) -> str:
     return "\n".join(str(w.message) for w in caught)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _tensorboard_command(logdir: Path, port: int) -> list[str]:
     return [
         sys.executable,
@@ -116,7 +112,7 @@ class TensorBoardServer:
     def __init__(self, tmp: Path):
         self.logdir = tmp / "empty_logs"
         self.logdir.mkdir()
-        self.port = free_port()
+        self.port = ephemeral_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stderr_path = tmp / "tensorboard.stderr"
         self._stderr = open(self.stderr_path, "w")  # noqa: SIM115 - closed in stop()
@@ -218,7 +214,7 @@ def tensorboard_magic_text(tmp: Path, *, times: int, binary: bool) -> str:
     (tmp / "logs").mkdir(exist_ok=True)
     script = tmp / "magic.py"
     script.write_text(MAGIC_HARNESS, encoding="utf-8")
-    port = free_port()
+    port = ephemeral_port()
     env = {k: v for k, v in os.environ.items() if k != "TENSORBOARD_BINARY"}
     empty_bin = tmp / "empty_bin"
     empty_bin.mkdir(exist_ok=True)
@@ -280,14 +276,7 @@ def no_module_utils_text(tmp: Path) -> str:
 def cifar_offline_text(tmp: Path, monkeypatch) -> str:
     import torchvision
 
-    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there: offline at once
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
-        monkeypatch.setenv(name, closed)
-    for name in ("no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    # urlopen caches one opener per process with the proxies it saw first: don't let the one built
-    # under the dead proxy outlive this check (later tests talk to TensorBoard on 127.0.0.1).
-    monkeypatch.setattr(urllib.request, "_opener", None)
+    go_offline(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _message(
