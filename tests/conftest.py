@@ -13,8 +13,8 @@ sys.path.append(str(ROOT / "tools"))  # append: tools/tensorboard.py must not sh
 
 from run_notebooks import (  # noqa: E402
     NotebookFailed,
-    execute_notebook,
     lesson_notebooks,
+    run_notebook,
     solution_notebooks,
 )
 
@@ -30,22 +30,49 @@ def notebook_logs_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def executed_notebooks(notebook_logs_dir, tmp_path_factory):
-    """Execute every notebook once, in a fresh kernel each; returns {relative path: result}.
+def notebook_runs(notebook_logs_dir, tmp_path_factory):
+    """Each notebook executed at most once per test session, its kernel kept alive for inspection.
 
-    A result is ``(notebook, seconds, None)`` or ``(None, 0.0, error message)``.
+    ``notebook_runs("notebooks/01_max_pooling.ipynb")`` (a path relative to the repository, or just
+    ``"01_max_pooling"`` for a lesson) returns a ``run_notebooks.ExecutedNotebook``: ``.nb`` is the
+    executed notebook, ``.value("expr")`` reads a value the notebook computed, in its own kernel.
+    A notebook that failed raises ``NotebookFailed`` in every test that asks for it.
     """
     build = tmp_path_factory.mktemp("notebook_build")
     env = {"COURSE_LOGS_DIR": str(notebook_logs_dir), "COURSE_BUILD_DIR": str(build)}
+    runs: dict[str, object] = {}
+
+    def get(key: str):
+        if "/" not in key:
+            key = f"notebooks/{key.removesuffix('.ipynb')}.ipynb"
+        if key not in runs:
+            try:
+                runs[key] = run_notebook(ROOT / key, env=env)
+            except NotebookFailed as err:
+                runs[key] = err
+        result = runs[key]
+        if isinstance(result, NotebookFailed):
+            raise result
+        return result
+
+    yield get
+    for result in runs.values():
+        if not isinstance(result, NotebookFailed):
+            result.close()
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(notebook_runs):
+    """Execute every notebook once; returns {relative path: (notebook, seconds, error or None)}."""
     results = {}
     for path in all_notebooks():
         key = path.relative_to(ROOT).as_posix()
         try:
-            nb, seconds = execute_notebook(path, env=env)
+            run = notebook_runs(key)
         except NotebookFailed as err:
             results[key] = (None, 0.0, str(err))
         else:
-            results[key] = (nb, seconds, None)
+            results[key] = (run.nb, run.seconds, None)
     return results
 
 

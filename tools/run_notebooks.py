@@ -57,13 +57,83 @@ def _kernel_dir() -> Path:
     return base
 
 
-def execute_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
-                     env: dict[str, str] | None = None) -> tuple[nbformat.NotebookNode, float]:
-    """Run a notebook top to bottom in a fresh kernel; return (executed notebook, seconds).
+class ExecutedNotebook:
+    """A notebook run top to bottom whose kernel is still alive, so tests can read its values.
+
+    ``value(expr)`` evaluates ``expr`` in the notebook's namespace and returns it as plain Python
+    (tensors and arrays become nested lists, tuples lists, ``torch.Size`` a list); ``run(code)``
+    executes more code there. ``close()`` (or leaving the ``with`` block) shuts the kernel down.
+    """
+
+    def __init__(self, nb, seconds: float, client, km):
+        self.nb, self.seconds, self._client, self._km = nb, seconds, client, km
+        self._prepared = False
+
+    def run(self, code: str, timeout: int = DEFAULT_CELL_TIMEOUT) -> None:
+        """Execute ``code`` in the notebook's kernel; raise ``NotebookFailed`` if it raises."""
+        reply = self._client.kc.execute_interactive(code, timeout=timeout, output_hook=lambda m: None)
+        if reply["content"]["status"] != "ok":
+            c = reply["content"]
+            raise NotebookFailed(f"{code!r} raised {c.get('ename')}: {c.get('evalue')}")
+
+    def value(self, expr: str):
+        """``expr`` evaluated in the notebook's namespace, as JSON-able Python."""
+        if not self._prepared:
+            self.run(_JSONABLE)
+            self._prepared = True
+        fd, out = tempfile.mkstemp(suffix=".json")
+        os.close(fd)
+        try:
+            self.run(f"__course_dump__(({expr}), {out!r})")
+            return json.loads(Path(out).read_text(encoding="utf-8"))
+        finally:
+            os.unlink(out)
+
+    def close(self) -> None:
+        _shutdown(self._km)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+_JSONABLE = """
+def __course_dump__(value, path):
+    import json, math
+    def plain(v):
+        if hasattr(v, "tolist"):
+            return plain(v.tolist())
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, float) and not math.isfinite(v):
+            return str(v)
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        return repr(v)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(plain(value), f)
+"""
+
+
+def _shutdown(km) -> None:
+    if km is not None and km.has_kernel:  # we own it: shut it down and remove its sockets
+        km.shutdown_kernel(now=True)
+        km.cleanup_resources()
+        if km.transport == "ipc":
+            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
+
+
+def run_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
+                 env: dict[str, str] | None = None) -> ExecutedNotebook:
+    """Run a notebook top to bottom in a fresh kernel and keep the kernel for inspection.
 
     The kernel runs in the notebook's folder with this interpreter, ``COURSE_HEADLESS=1`` plus
     ``env``, and talks to us over local sockets (IPC) on POSIX, never TCP. Raises ``NotebookFailed``
-    naming the cell on any error.
+    naming the cell on any error (the kernel is then shut down). Use as a context manager.
     """
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
@@ -73,18 +143,20 @@ def execute_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
     )
     kernel_env = {**os.environ, "COURSE_HEADLESS": "1",
                   "PYDEVD_DISABLE_FILE_VALIDATION": "1", **(env or {})}
-    km = None
-    if os.name == "posix":
-        from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import KernelManager
 
+    if os.name == "posix":
         km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc",
                            ip=str(Path(tempfile.mkdtemp(prefix="course-kernel-")) / "kernel"))
+    else:
+        km = KernelManager(kernel_name=KERNEL_NAME)
     client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=KERNEL_NAME,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
         client.execute(env=kernel_env)
     except CellExecutionError as err:
+        _shutdown(km)
         index = next((i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"
                       and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
         where = f"cell {index}" if index is not None else "a cell"
@@ -92,12 +164,17 @@ def execute_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
         raise NotebookFailed(
             f"{path.name} failed in {where}:\n--- cell source ---\n{source}\n--- error ---\n{err}"
         ) from None
-    finally:
-        if km is not None and km.has_kernel:  # we own it: shut it down and remove its sockets
-            km.shutdown_kernel(now=True)
-            km.cleanup_resources()
-            shutil.rmtree(Path(km.ip).parent, ignore_errors=True)
-    return nb, time.perf_counter() - start
+    except BaseException:
+        _shutdown(km)
+        raise
+    return ExecutedNotebook(nb, time.perf_counter() - start, client, km)
+
+
+def execute_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
+                     env: dict[str, str] | None = None) -> tuple[nbformat.NotebookNode, float]:
+    """Run a notebook top to bottom in a fresh kernel; return (executed notebook, seconds)."""
+    with run_notebook(path, timeout=timeout, env=env) as run:
+        return run.nb, run.seconds
 
 
 def export(nb: nbformat.NotebookNode, name: str, build: Path) -> None:

@@ -41,6 +41,24 @@ def build_dir() -> Path:
     return Path(os.environ.get(BUILD_ENV_VAR) or ROOT / "build").resolve()
 
 
+LANGUAGE_ENV_VAR = "COURSE_LANGUAGE"
+
+
+def language() -> str:
+    """The reader's language, ``"en"`` or ``"zh"``: the edition the notebook runs from.
+
+    Chinese notebooks live in ``notebooks/zh-CN/`` and share their code with the English ones, so the
+    kernel's working folder (the notebook's folder) says which edition this is. ``COURSE_LANGUAGE``
+    (``en``/``zh``) overrides it. Self-check messages and figure labels follow it.
+    """
+    chosen = os.environ.get(LANGUAGE_ENV_VAR, "").strip().lower()
+    if chosen.startswith("zh"):
+        return "zh"
+    if chosen.startswith("en"):
+        return "en"
+    return "zh" if Path.cwd().name == "zh-CN" else "en"
+
+
 def get_device(prefer: str = "cpu") -> torch.device:
     """Return the device for the course: the CPU unless asked otherwise.
 
