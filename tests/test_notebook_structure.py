@@ -69,7 +69,14 @@ def is_setup_cell(cell) -> bool:
 def standard_setup_source() -> str:
     setup = [c for c in read(START_HERE).cells if is_setup_cell(c)]
     assert len(setup) == 1, "00_start_here must hold exactly one setup cell (the standard one)"
-    return setup[0].source.strip()
+    return path_part(setup[0].source)
+
+
+def path_part(source: str) -> str:
+    """The setup cell up to ``sys.path.insert(...)``: the part every lesson copies verbatim (the
+    imports after it may differ per lesson)."""
+    end = source.find("sys.path.insert(0, str(ROOT))")
+    return source[: end + len("sys.path.insert(0, str(ROOT))")].strip() if end >= 0 else source.strip()
 
 
 def headings(nb, level: int) -> list[tuple[int, str]]:
@@ -148,7 +155,7 @@ def test_exactly_one_standard_setup_cell(path):
     assert len(setup) == 1, f"{path.name}: {len(setup)} setup cells, expected exactly one"
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     assert first_code is setup[0], f"{path.name}: the setup cell must be the first code cell"
-    assert setup[0].source.strip() == standard_setup_source(), (
+    assert path_part(setup[0].source) == standard_setup_source(), (
         f"{path.name}: the setup cell differs from 00_start_here's; copy it exactly"
     )
     assert slide_type(setup[0]) == "skip", f"{path.name}: mark the setup cell 'skip' for slides"
@@ -212,7 +219,7 @@ def test_exercises_with_self_checks(path):
             f"{path.name}: exercise {number} needs a placeholder answer (answer = None)"
         )
         for name in checks:
-            assert re.search(rf"from utils\.\w+ import[^)]*\b{name}\b", imports, re.DOTALL), (
+            assert re.search(rf"from utils\.[\w.]+ import[^)]*\b{name}\b", imports, re.DOTALL), (
                 f"{path.name}: {name} must be imported from a module in utils/"
             )
 
@@ -233,7 +240,7 @@ def test_solutions_notebook(path):
     }
     nb = read(solution)
     setup = [c for c in nb.cells if is_setup_cell(c)]
-    assert len(setup) == 1 and setup[0].source.strip() == standard_setup_source(), (
+    assert len(setup) == 1 and path_part(setup[0].source) == standard_setup_source(), (
         f"{solution.name}: needs the standard setup cell (copy it from 00_start_here)"
     )
     title = nb.cells[0].source.splitlines()[0] if nb.cells else ""

@@ -1,4 +1,4 @@
-"""utils.scratch and utils.scratch_loops against torch.nn.functional itself.
+"""utils.scratch against torch.nn.functional itself.
 
 Every expected value comes from F.max_pool2d / F.avg_pool2d / F.dropout on the same input, never
 from our own output. Max pooling is compared bit for bit (values and int64 indices), average
@@ -19,7 +19,6 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from utils import scratch
 from utils.scratch import ArgumentError, avg_pool2d, dropout, max_pool2d
-from utils.scratch_loops import avg_pool2d_loops, dropout_loops, max_pool2d_loops
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -305,7 +304,7 @@ def int64_crash(x: torch.Tensor, divisor_override) -> bool:
     return x.dtype == torch.int64 and divisor_override == -1 and bool((x == -(2**63)).any())
 
 
-@pytest.mark.parametrize("fn", [avg_pool2d, avg_pool2d_loops])
+@pytest.mark.parametrize("fn", [avg_pool2d])
 def test_int64_overflow_raises_instead_of_crashing(fn):
     x = torch.tensor([[[[-(2**63), 0, 5]]]])
     # F.avg_pool2d(x, (1, 2), divisor_override=-1) would kill this process (SIGFPE), as would
@@ -464,9 +463,6 @@ def recorded(fn, x) -> list[str]:
         lambda x: max_pool2d(x, 3, 2, 1),
         lambda x: avg_pool2d(x, 3, 2, 1, True, False),
         lambda x: dropout(x, 0.3),
-        lambda x: max_pool2d_loops(x[:1, :1, :4, :4], 2, return_indices=True),
-        lambda x: avg_pool2d_loops(x[:1, :1, :4, :4], 2),
-        lambda x: dropout_loops(x[:1, :1, :3, :3], 0.3),
     ],
 )
 def test_no_pooling_or_dropout_kernel_is_called(run):
@@ -483,59 +479,6 @@ def test_no_pooling_or_dropout_kernel_is_called(run):
 def test_the_recorder_sees_pytorchs_own_functions(run):
     names = recorded(run, torch.randn(1, 2, 4, 4, requires_grad=True))
     assert any("pool" in n or "dropout" in n for n in names), names
-
-
-# ---------------------------------------------------------------------------------------------
-# The loop versions: the same results, on tiny inputs
-# ---------------------------------------------------------------------------------------------
-@FEW
-@given(x=inputs(FLOATS + INTS, max_side=6, max_batch=1), cfg=pool_configs())
-def test_max_pool2d_loops_equal_fast_and_pytorch(x, cfg):
-    ref, err = call(F.max_pool2d, x, **cfg, return_indices=True)
-    got, ours = call(max_pool2d_loops, x, **cfg, return_indices=True)
-    if err is not None:
-        assert_raises_like(ours, err)
-        return
-    assert ours is None, ours
-    fast = max_pool2d(x, **cfg, return_indices=True)
-    for a, b in ((got, fast), (got, ref)):
-        assert_bits_equal(a[0], b[0])
-        assert torch.equal(a[1], b[1])
-
-
-@FEW
-@given(
-    x=inputs(AVG_DTYPES, max_side=6, max_batch=1),
-    cfg=pool_configs(dilation=False),
-    count_include_pad=st.booleans(),
-    divisor_override=st.one_of(st.none(), st.integers(-3, 10)),
-)
-def test_avg_pool2d_loops_equal_fast_and_pytorch(x, cfg, count_include_pad, divisor_override):
-    cfg.pop("dilation")
-    kw = dict(cfg, count_include_pad=count_include_pad, divisor_override=divisor_override)
-    assume(not int64_crash(x, divisor_override))
-    ref, err = call(F.avg_pool2d, x, **kw)
-    got, ours = call(avg_pool2d_loops, x, **kw)
-    if err is not None:
-        assert_raises_like(ours, err)
-        return
-    assert ours is None, ours
-    assert_avg_equal(got, avg_pool2d(x, **kw))
-    assert_avg_equal(got, ref)
-
-
-def test_loops_pass_gradients_like_pytorch():
-    x = torch.tensor([[[[1.0, 3.0, 3.0], [2.0, 0.0, 3.0], [1.0, 1.0, 1.0]]]])
-    for ours, theirs, kw in (
-        (max_pool2d_loops, F.max_pool2d, {"kernel_size": 2, "stride": 1}),
-        (avg_pool2d_loops, F.avg_pool2d, {"kernel_size": 2, "padding": 1, "ceil_mode": True}),
-    ):
-        grads = []
-        for fn in (theirs, ours):
-            leaf = x.clone().requires_grad_()
-            fn(leaf, **kw).sum().backward()
-            grads.append(leaf.grad)
-        assert torch.equal(grads[0], grads[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -601,7 +544,7 @@ def test_dropout_gradient_equals_pytorch():
     assert set(grads[1].unique().tolist()) == {0.0, torch.tensor(1 / 0.6).item()}
 
 
-@pytest.mark.parametrize("fn", [dropout, dropout_loops])
+@pytest.mark.parametrize("fn", [dropout])
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
 def test_dropout_semantics(fn, p):
     torch.manual_seed(0)
@@ -617,7 +560,7 @@ def test_dropout_semantics(fn, p):
     assert abs(zero.float().mean().item() - p) < 5 * sigma
 
 
-@pytest.mark.parametrize("fn", [dropout, dropout_loops])
+@pytest.mark.parametrize("fn", [dropout])
 def test_dropout_identity_zero_and_errors(fn):
     x = torch.randn(5, 6)
     assert fn(x, 0.7, training=False) is x
@@ -630,7 +573,7 @@ def test_dropout_identity_zero_and_errors(fn):
             F.dropout(x, p)  # PyTorch raises too (RuntimeError for NaN)
 
 
-@pytest.mark.parametrize("fn", [dropout, dropout_loops])
+@pytest.mark.parametrize("fn", [dropout])
 def test_dropout_inplace_writes_into_the_input(fn):
     x = torch.randn(8, 8) + 3
     before = x.clone()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -35,9 +36,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 import nbformat  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from torch.utils import benchmark  # noqa: E402
 
 from utils import scratch  # noqa: E402
-from utils.scratch_timing import machine, seconds  # noqa: E402
 
 POOL_SHAPE = (8, 64, 112, 112)
 POOL_ARGS = (3, 2, 1)  # kernel_size, stride, padding
@@ -46,6 +47,24 @@ TB_IMAGES, TB_BATCH = 10_000, 64  # CIFAR-10 test set in batches of 64: 157 step
 FLOOR_SOURCE = (
     "import torch\nimport torchvision\nimport tensorboard\nimport matplotlib.pyplot as plt"
 )
+
+
+def seconds(fn, *args, min_run_time: float = 0.2, **kwargs) -> float:
+    """Median seconds per call of ``fn(*args, **kwargs)`` (torch.utils.benchmark, warm-up included)."""
+    timer = benchmark.Timer("fn(*args, **kwargs)", globals={"fn": fn, "args": args, "kwargs": kwargs})
+    return timer.blocked_autorange(min_run_time=min_run_time).median
+
+
+def machine() -> str:
+    """CPU model, cores, threads and library versions, for the caption of a timing table."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{model}, {os.cpu_count()} logical cores, torch {torch.__version__} "
+            f"({torch.get_num_threads()} threads), Python {platform.python_version()}")
 
 
 def row(what, ours, reference, ratio, target, note=""):
