@@ -9,7 +9,7 @@
 """
 
 from utils.drawing import draw_windows, show_pair  # noqa: F401
+from utils.scratch_drawing import draw_window_view, window_view  # noqa: F401
 from utils.shapes import calculator  # noqa: F401
 from utils.shapes_drawing import draw_windows_1d  # noqa: F401
-from utils.scratch_drawing import draw_window_view, window_view  # noqa: F401
 from utils.side_by_side import show_side_by_side as show_images  # noqa: F401
