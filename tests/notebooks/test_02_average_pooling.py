@@ -177,6 +177,9 @@ def test_deep_dive_claims(run):
     with pytest.raises(RuntimeError):
         F.avg_pool2d(x, 3, divisor_override=0)
     assert repr(nn.AvgPool2d(3)) == repr(nn.AvgPool2d(3, ceil_mode=True))
+    assert repr(nn.AvgPool2d(3)) == repr(nn.AvgPool2d(3, count_include_pad=False))
+    assert repr(nn.AvgPool2d(3)) == repr(nn.AvgPool2d(3, divisor_override=1))
+    assert run.value("nn.AvgPool2d(3, ceil_mode=True)(x).shape") != run.value("nn.AvgPool2d(3)(x).shape")
     # gradient: 1/divisor to every cell of its window
     divisors = pytorch_divisors(5, 3, 3, 0, True)
     expected = (1 / divisors).repeat_interleave(3, 0).repeat_interleave(3, 1)[:5, :5].float()
