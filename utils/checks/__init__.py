@@ -18,8 +18,8 @@ def report(correct: bool | None, *, en: str = "", zh: str = "") -> bool | None:
     """
     zh_reader = language() == "zh"
     if correct is None:
-        print("… 还没有作答：把 ... 换成你的答案再运行。" if zh_reader
-              else "… not answered yet: replace ... with your answer and run again.")
+        print("… 还没有作答：把占位符（None）换成你的答案再运行。" if zh_reader
+              else "… not answered yet: replace the placeholder (None) with your answer and run again.")
         return None
     mark = "✓ 正确。" if (correct and zh_reader) else "✓ Correct." if correct else (
         "✗ 还不对。" if zh_reader else "✗ Not yet.")
