@@ -326,3 +326,11 @@ def test_contains_the_original_lessons_code():
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "seed" not in text.lower() and "种子" not in text
     assert text.count("小土堆") == 1 and "the original lesson" in text and "原教程" in text
+
+
+def test_imagerun_adds_a_2_pixel_border_where_add_images_has_none(run):
+    plain = accumulate(Path(run.value("str(run_dir)"))).Images("output")[0]
+    helper = accumulate(Path(run.value("str(run.path)"))).Images("output")[0]
+    side = nn.MaxPool2d(3)(torch.zeros(1, 1, 128, 128)).shape[-1]
+    assert (plain.height, plain.width) == (side, 4 * side)  # 4 images edge to edge
+    assert (helper.height, helper.width) == (side + 4, 4 * (side + 2) + 2)  # make_grid, padding 2
