@@ -219,7 +219,7 @@ def test_original_cifar_batches_are_not_stated_in_the_core_text():
 
 # -- §6 ImageRun ------------------------------------------------------------------------------------
 def test_imagerun_writes_the_same_pairs_in_one_event_file(run):
-    run_dir = Path(run.value("str(run.path)"))
+    run_dir = Path(run.value("str(LOGS)")) / "logs_maxpool_imagerun"
     assert len(events(run_dir)) == 1
     acc = accumulate(run_dir)
     assert sorted(acc.Tags()["images"]) == ["input", "output"]
@@ -330,7 +330,7 @@ def test_contains_the_original_lessons_code():
 
 def test_imagerun_adds_a_2_pixel_border_where_add_images_has_none(run):
     plain = accumulate(Path(run.value("str(run_dir)"))).Images("output")[0]
-    helper = accumulate(Path(run.value("str(run.path)"))).Images("output")[0]
+    helper = accumulate(Path(run.value("str(LOGS)")) / "logs_maxpool_imagerun").Images("output")[0]
     side = nn.MaxPool2d(3)(torch.zeros(1, 1, 128, 128)).shape[-1]
     assert (plain.height, plain.width) == (side, 4 * side)  # 4 images edge to edge
     assert (helper.height, helper.width) == (side + 4, 4 * (side + 2) + 2)  # make_grid, padding 2
