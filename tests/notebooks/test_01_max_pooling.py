@@ -17,7 +17,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torch.utils.tensorboard.summary import image as image_summary
 
-from utils.images import image_names, load_images
+from utils.environment import IMAGES_DIR
+from utils.images import load_images
 
 pytestmark = pytest.mark.notebooks
 
@@ -203,7 +204,7 @@ def test_without_cleaning_a_second_writer_adds_a_second_event_file(tmp_path):
 
 
 def test_the_cat_is_step_5_and_pools_to_42(run):
-    names = [n.removesuffix(".png") for n in image_names()]
+    names = sorted(p.stem for p in IMAGES_DIR.glob("*.png"))  # load_images sorts by file name
     assert names.index("photo_chelsea") == 5 * 4 + 3
     assert run.value("list(tudui(cat[None]).shape)") == [1, 3, 42, 42]
     assert nn.MaxPool2d(3)(torch.zeros(1, 1, 128, 128)).shape[-1] == 42 == (128 - 2) // 3
@@ -262,7 +263,7 @@ def test_unpool_without_output_size_builds_6x6_and_misplaces(run):
 
 
 def test_dilated_stripes_turn_black(run):
-    names = [n.removesuffix(".png") for n in image_names()]
+    names = sorted(p.stem for p in IMAGES_DIR.glob("*.png"))  # load_images sorts by file name
     stripes = load_images()[names.index("pattern_stripes_vertical_1")]
     assert run.value("stripes") == stripes.tolist()
     assert (stripes[:, :, 0::2] == 0).all() and (stripes[:, :, 1::2] == 1).all()
