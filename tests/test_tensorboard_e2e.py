@@ -27,12 +27,15 @@ from utils.tensorboard_server import start_tensorboard
 
 #: run -> (lesson notebook that writes it, pooling factor: output cells per input cell per side)
 LESSON_RUNS = {
-    "logs_maxpool": ("01_max_pooling", 3),  # MaxPool2d(3): the seed lesson's kernel
+    "logs_maxpool": ("01_max_pooling", 3),  # MaxPool2d(3): the original lesson's kernel
+    "logs_maxpool_imagerun": ("01_max_pooling", 3),  # the same pairs, written with ImageRun
     "logs_avgpool": ("02_average_pooling", 3),  # AvgPool2d(3): the same windows as logs_maxpool
     "logs_dropout": ("04_dropout", 1),
 }
 TAGS = ("input", "output")
 GRID_PADDING = 2  # torchvision make_grid's default, used by ImageRun
+#: Runs written with plain SummaryWriter.add_images (the original lesson's loop): no border.
+GRID_PADDINGS = {"logs_maxpool": 0}
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -204,8 +207,9 @@ def test_output_grid_is_smaller_by_the_pooling_factor(server, run):
             assert (h_out, w_out) == (h_in, w_in), f"{run} step {step}"
         else:
             assert h_out < h_in and w_out < w_in, f"{run} step {step}"
-            assert pooled_grid_fits(h_in, h_out, factor) and pooled_grid_fits(
-                w_in, w_out, factor
+            pad = GRID_PADDINGS.get(run, GRID_PADDING)
+            assert pooled_grid_fits(h_in, h_out, factor, pad) and pooled_grid_fits(
+                w_in, w_out, factor, pad
             ), (
                 f"{run} step {step}: input grid {w_in}x{h_in}, output grid {w_out}x{h_out} "
                 f"is not the input shrunk by {factor} per side"
@@ -214,7 +218,7 @@ def test_output_grid_is_smaller_by_the_pooling_factor(server, run):
 
 def test_max_and_average_pooling_show_the_same_inputs(server):
     # The two lessons log the same batches at the same steps so TensorBoard lines them up.
-    max_in = _entries(server, "logs_maxpool", "input")
+    max_in = _entries(server, "logs_maxpool_imagerun", "input")  # both written by ImageRun
     avg_in = _entries(server, "logs_avgpool", "input")
     assert [e["step"] for e in max_in] == [e["step"] for e in avg_in]
     for a, b in zip(max_in, avg_in, strict=True):

@@ -84,6 +84,12 @@ def _message(fn) -> str:
     raise AssertionError("expected an error, none was raised")
 
 
+def _unpool_forgotten_indices() -> None:
+    x = torch.rand(2, 3, 8, 8)
+    out, idx = nn.MaxPool2d(2)(x)  # return_indices forgotten: the batch of 2 unpacks
+    nn.MaxUnpool2d(2)(out, idx)
+
+
 def _warning(fn) -> str:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -338,6 +344,7 @@ REPRODUCERS = {
         _message(lambda: nn.MaxPool2d(2)(torch.rand(1, 1, 1, 4, 4)))
         + _message(lambda: nn.AvgPool2d(2)(torch.rand(1, 1, 1, 4, 4)))
     ),
+    "unpool-float-indices": lambda ctx: _message(_unpool_forgotten_indices),
     "avgpool-uint8": lambda ctx: _message(
         lambda: nn.AvgPool2d(2)(torch.randint(0, 256, (1, 3, 4, 4), dtype=torch.uint8))
     ),

@@ -1,0 +1,116 @@
+"""utils.checks.max_pooling: right answers pass, typical wrong answers fail, placeholders are None.
+
+Every right answer here is computed with PyTorch (or the DataLoader) in the test itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.utils.data import DataLoader
+
+from utils.checks import max_pooling as mp
+
+
+def changed(pool) -> set[tuple[int, int]]:
+    x = torch.tensor(mp.SHIFT_GRID, dtype=torch.float32)[None, None]
+    moved = torch.roll(x, 1, dims=-1)
+    moved[..., 0] = 0  # a 0 enters on the left, the last column leaves
+    diff = pool(x)[0, 0] != pool(moved)[0, 0]
+    return {tuple(rc) for rc in diff.nonzero().tolist()}
+
+
+def test_shifted_moves_one_pixel_right_with_a_zero_entering():
+    x = torch.tensor(mp.SHIFT_GRID, dtype=torch.float32)
+    moved = mp.shifted(mp.SHIFT_GRID)[0, 0]
+    assert torch.equal(moved[:, 1:], x[:, :-1]) and (moved[:, 0] == 0).all()
+
+
+def test_shift_exercise_separates_max_from_average():
+    right_max, right_avg = changed(nn.MaxPool2d(2)), changed(nn.AvgPool2d(2))
+    assert right_max != right_avg  # the exercise's point: the two differ
+    assert mp.check_shift(right_max, right_avg) is True
+    assert mp.check_shift(list(right_max), [list(c) for c in right_avg]) is True  # any iterable
+    assert mp.check_shift(right_avg, right_avg) is False  # "max changes like the average"
+    assert mp.check_shift(right_max, right_max) is False
+    assert mp.check_shift(set(), set()) is False  # "pooling ignores shifts"
+    everything = {(i, j) for i in range(2) for j in range(2)}
+    assert mp.check_shift(everything, everything) is False
+    assert mp.check_shift("(1, 0)", right_avg) is False  # malformed, no exception
+    assert mp.check_shift(None, right_avg) is None
+    assert mp.check_shift(right_max, ...) is None
+
+
+@pytest.mark.parametrize(
+    ("layer", "ok"),
+    [
+        (nn.MaxPool2d(2, ceil_mode=True), True),
+        (nn.MaxPool2d(3, stride=2, padding=1), True),
+        (nn.AvgPool2d(2, ceil_mode=True), True),
+        (nn.MaxPool2d(2), False),  # 27 -> 13
+        (nn.MaxPool2d(3, stride=2), False),  # 28 -> 13
+        (nn.MaxPool2d(3, ceil_mode=True), False),  # 28 -> 10
+        (nn.MaxPool2d(2, padding=2), False),  # PyTorch refuses: reported, not raised
+        ("MaxPool2d(2)", False),
+    ],
+)
+def test_same_size_layer_is_judged_by_pytorch(layer, ok):
+    if isinstance(layer, nn.Module) and ok:
+        for n in mp.SAME_SIZE_INPUTS:
+            assert layer(torch.zeros(1, 1, n, n)).shape[-2:] == (mp.SAME_SIZE_TARGET,) * 2
+    assert mp.check_same_size_layer(layer) is ok
+
+
+def test_same_size_layer_placeholder():
+    assert mp.check_same_size_layer(None) is None
+
+
+def test_network_shape():
+    expected = tuple(mp.exercise_network()(torch.zeros(mp.NETWORK_INPUT)).shape)
+    assert mp.check_network_shape(expected) is True
+    assert mp.check_network_shape(list(expected)) is True
+    n, c, h, w = expected
+    assert mp.check_network_shape((n, c, h + 1, w + 1)) is False  # ceil instead of floor
+    assert mp.check_network_shape((n, 3, h, w)) is False  # channels unchanged by the convs
+    assert mp.check_network_shape((c, h, w)) is False
+    assert mp.check_network_shape("abc") is False
+    assert mp.check_network_shape(None) is None
+
+
+def test_network_pools_like_the_original_lesson():
+    pools = [m for m in mp.exercise_network() if isinstance(m, nn.MaxPool2d)]
+    assert pools and all(p.kernel_size == 3 and not p.ceil_mode for p in pools)
+
+
+def test_cifar_steps():
+    sizes = [len(b) for b in DataLoader(range(mp.CIFAR_TEST_IMAGES), batch_size=mp.CIFAR_BATCH)]
+    right = (len(sizes), len(sizes) - 1, sizes[-1])
+    assert mp.check_cifar_steps(*right) is True
+    assert mp.check_cifar_steps(len(sizes) - 1, len(sizes) - 2, mp.CIFAR_BATCH) is False  # drop_last
+    assert mp.check_cifar_steps(right[0], right[0], right[2]) is False  # steps start at 0
+    assert mp.check_cifar_steps(right[0], right[1], mp.CIFAR_BATCH) is False
+    assert mp.check_cifar_steps(None, None, None) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 9), min_size=4, max_size=4), min_size=4, max_size=4))
+def test_changed_outputs_agrees_with_pytorch_on_any_grid(grid):
+    global_grid = mp.SHIFT_GRID
+    try:
+        mp.SHIFT_GRID = grid  # changed() reads mp.SHIFT_GRID
+        for pool in (nn.MaxPool2d(2), nn.AvgPool2d(2)):
+            assert mp.changed_outputs(pool, grid) == changed(pool)
+    finally:
+        mp.SHIFT_GRID = global_grid
+
+
+def test_messages_in_both_languages(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_LANGUAGE", "zh")
+    mp.check_cifar_steps(1, 0, 1)
+    assert "还不对" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_LANGUAGE", "en")
+    mp.check_cifar_steps(1, 0, 1)
+    assert "Not yet" in capsys.readouterr().out

@@ -1,0 +1,143 @@
+"""Self-checks for the exercises of notebooks/01_max_pooling.ipynb.
+
+Each ``check_*`` prints one line (✓/✗ and why, in the reader's language) and returns True, False,
+or None while the answer is still the placeholder. Expected answers are computed by PyTorch when
+the check runs, never typed in here.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from utils.checks import report, unanswered
+
+#: Exercise 1: a 4×4 feature map; ``shifted(SHIFT_GRID)`` moves it one pixel to the right.
+SHIFT_GRID = [[0, 0, 6, 0],
+              [0, 0, 0, 0],
+              [0, 1, 7, 0],
+              [0, 0, 0, 0]]
+
+#: Exercise 2: a layer must turn both of these sizes into 14×14.
+SAME_SIZE_INPUTS = (27, 28)
+SAME_SIZE_TARGET = 14
+
+#: Exercise 3: the input shape fed to ``exercise_network()``.
+NETWORK_INPUT = (4, 3, 64, 64)
+
+#: Exercise 4: the original lesson's CIFAR-10 test set and batch size.
+CIFAR_TEST_IMAGES, CIFAR_BATCH = 10_000, 64
+
+
+def shifted(grid) -> torch.Tensor:
+    """``grid`` (H×W) as a 1×1×H×W float tensor moved one pixel right: a 0 enters on the left."""
+    x = torch.as_tensor(grid, dtype=torch.float32)
+    return torch.cat([torch.zeros(x.shape[0], 1), x[:, :-1]], dim=1)[None, None]
+
+
+def changed_outputs(pool: nn.Module, grid=SHIFT_GRID) -> set[tuple[int, int]]:
+    """Output cells (row, column) of ``pool`` that differ between ``grid`` and ``shifted(grid)``."""
+    x = torch.as_tensor(grid, dtype=torch.float32)[None, None]
+    diff = pool(x)[0, 0] != pool(shifted(grid))[0, 0]
+    return {tuple(rc) for rc in diff.nonzero().tolist()}
+
+
+def _cells(answer) -> set[tuple[int, int]] | None:
+    try:
+        return {(int(r), int(c)) for r, c in answer}
+    except (TypeError, ValueError):
+        return None
+
+
+def check_shift(changed_max, changed_avg) -> bool | None:
+    """Exercise 1: which outputs of MaxPool2d(2) and of AvgPool2d(2) change after the shift?"""
+    if unanswered(changed_max) or unanswered(changed_avg):
+        return report(None)
+    mine_max, mine_avg = _cells(changed_max), _cells(changed_avg)
+    if mine_max is None or mine_avg is None:
+        return report(False, en="Give each answer as a set of (row, column) pairs, e.g. {(0, 1)}.",
+                      zh="每个答案写成 (行, 列) 的集合，例如 {(0, 1)}。")
+    right_max = changed_outputs(nn.MaxPool2d(2))
+    right_avg = changed_outputs(nn.AvgPool2d(2))
+    if mine_max == right_max and mine_avg == right_avg:
+        return report(True, en="The 7 stays the largest value in its window, so max pooling does not "
+                      "notice that the 1 moved in; the average does.",
+                      zh="7 仍是其窗口中的最大值，所以最大池化察觉不到 1 移了进来；平均值会变。")
+    which = "max" if mine_max != right_max else "average"
+    return report(False, en=f"Your {which} answer is off. For every window, compare its values "
+                  "before and after the shift: which values enter, which leave, which stay?",
+                  zh=f"{'最大' if which == 'max' else '平均'}池化的答案不对。逐个窗口比较移动前后的值："
+                  "哪些值进入、哪些离开、哪些留下？")
+
+
+def check_same_size_layer(layer) -> bool | None:
+    """Exercise 2: ``layer`` turns 1×1×27×27 and 1×1×28×28 inputs into 14×14 outputs."""
+    if unanswered(layer):
+        return report(None)
+    if not isinstance(layer, nn.Module):
+        return report(False, en="Give a layer, e.g. nn.MaxPool2d(...).", zh="请给出一个层，例如 nn.MaxPool2d(...)。")
+    try:
+        sizes = {n: tuple(layer(torch.zeros(1, 1, n, n)).shape[-2:]) for n in SAME_SIZE_INPUTS}
+    except RuntimeError as err:
+        return report(False, en=f"PyTorch refuses this layer: {err}", zh=f"PyTorch 拒绝了这个层：{err}")
+    wanted = (SAME_SIZE_TARGET, SAME_SIZE_TARGET)
+    if all(size == wanted for size in sizes.values()):
+        return report(True, en=f"27 → {sizes[27]}, 28 → {sizes[28]}.", zh=f"27 → {sizes[27]}，28 → {sizes[28]}。")
+    got = ", ".join(f"{n}×{n} → {h}×{w}" for n, (h, w) in sizes.items())
+    if sizes[28] == wanted:
+        return report(False, en=f"{got}. The 27th row has no partner in floor mode: ceil_mode=True (or "
+                      "a padding) gives it a window. Lesson 03 has the rule.",
+                      zh=f"{got}。向下取整时第 27 行没有配对：ceil_mode=True（或填充）给它一个窗口。规则见第 03 课。")
+    return report(False, en=f"{got}. First make 28 → 14: a window that moves 2 pixels at a time.",
+                  zh=f"{got}。先让 28 → 14：窗口每次移动 2 个像素。")
+
+
+def exercise_network() -> nn.Sequential:
+    """Exercise 3's network: the original lesson's MaxPool2d(3) after two convolutions."""
+    return nn.Sequential(
+        nn.Conv2d(3, 8, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(3),
+        nn.Conv2d(8, 16, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(3),
+    )
+
+
+def check_network_shape(answer) -> bool | None:
+    """Exercise 3: the output shape of ``exercise_network()`` on ``NETWORK_INPUT``."""
+    if unanswered(answer):
+        return report(None)
+    expected = tuple(exercise_network()(torch.zeros(NETWORK_INPUT)).shape)
+    try:
+        mine = tuple(int(v) for v in answer)
+    except (TypeError, ValueError):
+        mine = None
+    if mine == expected:
+        return report(True, en=f"{expected}: padding=1 keeps the size, each MaxPool2d(3) divides it "
+                      "by 3 and drops the rest.", zh=f"{expected}：padding=1 保持尺寸，每个 MaxPool2d(3) "
+                      "把尺寸除以 3 并舍去余数。")
+    if mine is None or len(mine) != 4:
+        return report(False, en="Give 4 numbers (N, C, H, W).", zh="请给出 4 个数 (N, C, H, W)。")
+    if mine[:2] != expected[:2]:
+        return report(False, en="N and C: pooling keeps both; the last Conv2d sets the channels.",
+                      zh="N 和 C：池化不改变它们；通道数由最后一个 Conv2d 决定。")
+    return report(False, en="H and W: follow 64 through each layer; MaxPool2d(3) has ceil_mode=False, "
+                  "so a leftover that does not fill a window is dropped.",
+                  zh="H 和 W：逐层跟踪 64；MaxPool2d(3) 默认 ceil_mode=False，填不满窗口的余数被舍去。")
+
+
+def check_cifar_steps(steps, last_step, last_batch) -> bool | None:
+    """Exercise 4: the original lesson's loop over CIFAR-10's test set with batch_size=64."""
+    if unanswered(steps) or unanswered(last_step) or unanswered(last_batch):
+        return report(None)
+    sizes = [len(batch) for batch in DataLoader(range(CIFAR_TEST_IMAGES), batch_size=CIFAR_BATCH)]
+    expected = (len(sizes), len(sizes) - 1, sizes[-1])
+    if (steps, last_step, last_batch) == expected:
+        return report(True, en=f"{expected[0]} batches, steps 0–{expected[1]}, the last holds "
+                      f"{expected[2]} images.", zh=f"{expected[0]} 个批次，步 0–{expected[1]}，最后一批 "
+                      f"{expected[2]} 张图片。")
+    if steps == CIFAR_TEST_IMAGES // CIFAR_BATCH:
+        return report(False, en="The DataLoader keeps the smaller last batch (drop_last=False).",
+                      zh="DataLoader 会保留最后一个较小的批次（drop_last=False）。")
+    if last_step == steps:
+        return report(False, en="The step starts at 0.", zh="步从 0 开始。")
+    return report(False, en="Count full batches of 64, then what is left over.",
+                  zh="先数满 64 张的批次，再看剩下多少。")
