@@ -212,7 +212,7 @@ def test_exercises_with_self_checks(path):
             f"{path.name}: exercise {number} needs a placeholder answer (answer = None)"
         )
         for name in checks:
-            assert re.search(rf"from utils\.\w+ import[^)]*\b{name}\b", imports, re.DOTALL), (
+            assert re.search(rf"from utils\.[\w.]+ import[^)]*\b{name}\b", imports, re.DOTALL), (
                 f"{path.name}: {name} must be imported from a module in utils/"
             )
 
