@@ -171,6 +171,12 @@ def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
     if probs.shape != (len(x), 2) or not torch.allclose(probs.sum(dim=1), torch.ones(len(x)), atol=1e-4):
         return report(False, en=f"probs should be {len(x)}×2 class probabilities (rows sum to 1).",
                       zh=f"probs 应该是 {len(x)}×2 的类别概率（每行和为 1）。")
+    with torch.no_grad():
+        eval_probs = F.softmax(model(x), dim=1)
+    if torch.allclose(probs, eval_probs, atol=1e-6):
+        return report(False, en="this is the eval-mode prediction (dropout off): switch dropout ON with "
+                      "model.train() for the passes, then back with model.eval().",
+                      zh="这是评估模式的预测（dropout 关闭）：前向时用 model.train() 打开 dropout，之后再 model.eval()。")
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(12345)
         model.train()
