@@ -130,3 +130,24 @@ def test_seed_sweep_tool_prints_its_table():
     train_set, val_set = make_dataset(1)
     row = best_and_final(train(make_model(0.5, 1), train_set, val_set, epochs=20, seed=1))
     assert f"final val loss {row['final_val_loss']:.3f}" in out
+
+
+def test_troubleshooting_fixes_work_when_applied():
+    """docs/troubleshooting.md rows dropout2d-3d, dropout2d-2d, dropout-integer: each fix, applied literally."""
+    import warnings
+
+    text = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    for fix in ("nn.Dropout2d(p)(x.unsqueeze(0)).squeeze(0)", "nn.Dropout2d(p)(x[None, None])[0, 0]",
+                "nn.Dropout(p)(x)", "x = x.float() / 255"):
+        assert f"`{fix}`" in text
+    p = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = torch.rand(3, 8, 8)
+        assert nn.Dropout2d(p)(x.unsqueeze(0)).squeeze(0).shape == x.shape
+        x = torch.rand(8, 8)
+        assert nn.Dropout2d(p)(x[None, None])[0, 0].shape == x.shape
+        assert nn.Dropout(p)(x).shape == x.shape
+        x = torch.randint(0, 256, (1, 3, 4, 4), dtype=torch.uint8)
+        x = x.float() / 255
+        assert nn.Dropout(p)(x).dtype == torch.float32 and x.max() <= 1
