@@ -84,7 +84,7 @@ def test_nn_dropout_kept_values_are_x_over_one_minus_p(notebook_runs):
 def test_no_grad_leaves_dropout_on_eval_turns_it_off(notebook_runs):
     run = notebook_runs("04_dropout")
     printed = stdout_of(run, "with torch.no_grad():")
-    line = next(l for l in printed.splitlines() if l.startswith("no_grad"))
+    line = next(s for s in printed.splitlines() if s.startswith("no_grad"))
     values = [float(v) for v in re.findall(r"[\d.]+(?=[,\]])", line)]
     assert 0.0 in values  # something was dropped under no_grad
     torch.manual_seed(1)

@@ -98,7 +98,7 @@ def test_printed_best_and_final_are_the_histories(run, histories):
     printed = stdout_of(run, "def best_and_final(h):")
     for p in PS:
         r = best_and_final(histories[p])
-        line = next(l for l in printed.splitlines() if l.startswith(f"p={p}:"))
+        line = next(s for s in printed.splitlines() if s.startswith(f"p={p}:"))
         assert (f"best epoch {r['best_epoch']:3d}: val loss {r['best_val_loss']:.3f}, acc {r['best_val_acc']:.3f}"
                 in line)
         assert f"final epoch 300: val loss {r['final_val_loss']:.3f}, acc {r['final_val_acc']:.3f}" in line

@@ -143,7 +143,7 @@ def check_memorised(model_p0, model_p05, train_set, answer) -> bool | None:
         return report(None)
     truth = (memorised_fraction(model_p0, train_set), memorised_fraction(model_p05, train_set))
     n = int(train_set.flipped.sum())
-    ok = all(abs(float(a) - t) <= 0.5 / n + 1e-9 for a, t in zip(answer, truth))
+    ok = all(abs(float(a) - t) <= 0.5 / n + 1e-9 for a, t in zip(answer, truth, strict=True))
     if not ok:
         return report(False, en=f"measure it: predictions on train_set.x[train_set.flipped] (eval mode) "
                       f"equal to train_set.y there; there are {n} flipped points.",
