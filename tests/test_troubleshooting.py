@@ -356,6 +356,11 @@ REPRODUCERS = {
     ),
     "inplace-modified": lambda ctx: _message(_sigmoid_inplace_backward),
     "dropout2d-3d": lambda ctx: _warning(lambda: nn.Dropout2d(p=0.5)(torch.rand(3, 8, 8))),
+    "dropout2d-2d": lambda ctx: _warning(lambda: nn.Dropout2d(p=0.5)(torch.rand(8, 8))),
+    "dropout-integer": lambda ctx: (
+        _message(lambda: nn.Dropout(p=0.5)(torch.randint(0, 256, (1, 3, 4, 4), dtype=torch.uint8)))
+        + _message(lambda: nn.Dropout(p=0.5)(torch.randint(0, 256, (1, 3, 4, 4))))
+    ),
     "cifar-offline": lambda ctx: cifar_offline_text(ctx["tmp"], ctx["monkeypatch"]),
     "cifar-not-found": lambda ctx: cifar_not_found_text(ctx["tmp"]),
     "no-module-utils": lambda ctx: no_module_utils_text(ctx["tmp"]),

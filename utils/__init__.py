@@ -13,7 +13,7 @@ stride = kernel_size, p is the DROP probability):
   pooling divides by; ``coverage`` which pixels pooling never reads.
 * ``scratch`` pooling and dropout rebuilt from tensor primitives; ``scratch_loops`` the same as plain
   loops; ``scratch_timing`` timing them against PyTorch.
-* ``dropout_stats`` dropout measured; ``overfitting`` the with/without-dropout experiment.
+* ``dropout`` dropout measured, and lesson 05's two-moons data and training loop.
 * ``drawing``, ``shapes_drawing``, ``side_by_side``, ``scratch_drawing`` pictures.
 * ``exercises_*`` the self-checks of each lesson's exercises.
 

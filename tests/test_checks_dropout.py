@@ -1,0 +1,137 @@
+"""The self-checks of lessons 04 and 05: right answers pass, the stated mistakes are caught."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from utils.checks.dropout import (
+    check_dropout2d_prediction,
+    check_inplace_prediction,
+    check_keep_prob,
+    check_mc_average,
+    check_memorised,
+    check_my_dropout,
+    check_placement,
+    inplace_after_works,
+    memorised_fraction,
+)
+from utils.dropout import make_dataset, make_model, train
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    monkeypatch.setenv("COURSE_LANGUAGE", "en")
+
+
+def test_unanswered_is_none():
+    assert check_keep_prob(None, None) is None
+    assert check_dropout2d_prediction(None, None) is None
+    assert check_my_dropout(None) is None
+    assert check_inplace_prediction(None) is None
+    assert check_placement(None) is None
+
+
+def test_keep_prob():
+    assert check_keep_prob(nn.Dropout(0.1), 1 / 0.9) is True
+    assert check_keep_prob(nn.Dropout(0.9), 1 / 0.1) is False      # keep-probability mix-up
+    assert check_keep_prob(nn.Dropout(0.1), 1.0) is False          # forgot the scaling
+    assert check_keep_prob(nn.ReLU(), 1 / 0.9) is False
+
+
+def test_dropout2d_prediction():
+    assert check_dropout2d_prediction(0.25, 4) is True
+    assert check_dropout2d_prediction(0.25, 0) is False   # "Dropout2d drops pixels"
+    assert check_dropout2d_prediction(0.75, 12) is False  # keep/drop mix-up
+
+
+def reference(x, p, training=True):
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return torch.zeros_like(x)
+    return x * (torch.rand(x.shape) >= p) / (1 - p)
+
+
+def test_my_dropout_edges():
+    assert check_my_dropout(reference) is True
+    assert check_my_dropout(lambda x, p, training=True: F.dropout(x, p, training)) is True
+    nan_at_one = lambda x, p, training=True: x if not training else x * (torch.rand(x.shape) >= p) / (1 - p)  # noqa: E731
+    assert check_my_dropout(nan_at_one) is False
+    unscaled = lambda x, p, training=True: x if not training or p == 0 else x * (torch.rand(x.shape) >= p)  # noqa: E731
+    assert check_my_dropout(unscaled) is False
+    ignores_training = lambda x, p, training=True: F.dropout(x, p, True)  # noqa: E731
+    assert check_my_dropout(ignores_training) is False
+    keep_prob = lambda x, p, training=True: reference(x, 1 - p, training) if p not in (0, 1) else reference(x, p, training)  # noqa: E731
+    assert check_my_dropout(keep_prob) is False
+    torch.manual_seed(0)
+    fixed = torch.rand(200_000) >= 0.3
+    same_mask = lambda x, p, training=True: reference(x, p, training) if p in (0, 1) or not training else x * fixed / (1 - p)  # noqa: E731
+    assert check_my_dropout(same_mask) is False
+
+
+def test_inplace_prediction_follows_pytorch():
+    truth = {name: inplace_after_works(name) for name in ("ELU", "Softmax", "Tanh")}
+    assert truth == {"ELU": True, "Softmax": False, "Tanh": False}
+    assert check_inplace_prediction(truth) is True
+    assert check_inplace_prediction({"ELU": True, "Softmax": True, "Tanh": False}) is False
+    assert check_inplace_prediction({"ELU": True}) is False
+
+
+@pytest.fixture(scope="module")
+def trained():
+    train_set, val_set = make_dataset(0, n_train=100, n_val=200)
+    models = {}
+    for p in (0.0, 0.5):
+        models[p] = make_model(p, 0, hidden=32)
+        train(models[p], train_set, val_set, epochs=100)
+    return models, train_set, val_set
+
+
+def test_memorised(trained):
+    models, train_set, _ = trained
+    truth = (memorised_fraction(models[0.0], train_set), memorised_fraction(models[0.5], train_set))
+    assert check_memorised(models[0.0], models[0.5], train_set, truth) is True
+    assert check_memorised(models[0.0], models[0.5], train_set, (truth[0] + 0.2, truth[1])) is False
+    assert check_memorised(models[0.0], models[0.5], train_set, truth[::-1]) is (truth[0] == truth[1])
+
+
+def mc(model, x, n, restore=True):
+    model.train()
+    with torch.no_grad():
+        probs = torch.stack([F.softmax(model(x), dim=1) for _ in range(n)]).mean(dim=0)
+    if restore:
+        model.eval()
+    return probs
+
+
+def test_mc_average_enforces_fifty_passes_and_eval_mode(trained):
+    models, _, val_set = trained
+    model = models[0.5]
+    torch.manual_seed(3)
+    assert check_mc_average(mc(model, val_set.x, 50), model, val_set.x) is True
+    assert check_mc_average(mc(model, val_set.x, 5), model, val_set.x) is False      # 5 passes, not 50
+    left_in_train = mc(model, val_set.x, 50, restore=False)
+    assert check_mc_average(left_in_train, model, val_set.x) is False                 # model left in train()
+    model.eval()
+    with torch.no_grad():
+        eval_probs = F.softmax(model(val_set.x), dim=1)
+    assert check_mc_average(eval_probs, model, val_set.x) is False                    # dropout never on
+    assert check_mc_average(torch.ones(3, 2), model, val_set.x) is False
+    assert not model.training
+
+
+def test_placement():
+    good = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Dropout(0.3), nn.Linear(64, 64), nn.ReLU(),
+                         nn.Dropout(0.3), nn.Linear(64, 2))
+    assert check_placement(good) is True
+    on_output = nn.Sequential(*good, nn.Dropout(0.3))
+    assert check_placement(on_output) is False
+    on_input = nn.Sequential(nn.Dropout(0.3), *good)
+    assert check_placement(on_input) is False
+    missing = nn.Sequential(*list(good)[:5], nn.Linear(64, 2))
+    assert check_placement(missing) is False
+    wrong_p = nn.Sequential(*[nn.Dropout(0.5) if isinstance(m, nn.Dropout) else m for m in good])
+    assert check_placement(wrong_p) is False

@@ -1,0 +1,165 @@
+"""Dropout measurements (lesson 04) and the two-moons experiment (lesson 05).
+
+* ``p`` is PyTorch's: the probability to **zero** an element. Kept elements become ``x / (1 - p)``.
+* ``dropout_with_mask`` returns the mask a dropout module drew, so a picture can show it.
+* ``clip_fraction`` / ``expected_clip_fraction``: how much of a dropped-out image TensorBoard shows
+  white (it multiplies floats by 255 and clips to [0, 255]).
+* ``make_dataset``, ``make_model`` and ``train`` are saved copies of the cells of
+  ``notebooks/05_dropout_overfitting.ipynb`` (§1 data, §2 model, §3 training loop), so that
+  ``tools/dropout_seed_sweep.py`` runs the same experiment; ``best_and_final`` reads a history.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+# -- lesson 04 -----------------------------------------------------------------------------------
+def dropout_with_mask(x: torch.Tensor, dropout: nn.Module | float = 0.5):
+    """Run ``dropout`` on ``x`` and return ``(output, kept)``; ``kept`` is True where x was kept.
+
+    ``dropout`` is a module in its current mode, or a number ``p`` (``nn.Dropout(p)``, training mode).
+    The random state is saved, ``dropout(x)`` runs, the state is restored and the module runs again on
+    ``ones_like(x)``: the draws depend only on the shape, so the mask is the one ``x`` got (reading
+    ``output == 0`` would call black pixels "dropped"). Afterwards the random state is as after one call.
+    """
+    if not x.is_floating_point():
+        raise TypeError(f"dropout needs a floating-point tensor, got {x.dtype}; use x.float() / 255.")
+    module = dropout if isinstance(dropout, nn.Module) else nn.Dropout(dropout).train()
+    state = torch.get_rng_state()
+    output = module(x)
+    after = torch.get_rng_state()
+    torch.set_rng_state(state)
+    with torch.no_grad():
+        kept = module(torch.ones_like(x)) != 0
+    torch.set_rng_state(after)
+    return output, kept
+
+
+def clip_fraction(images: torch.Tensor) -> float:
+    """Fraction of values above 1: what TensorBoard (×255, then clipped to [0, 255]) shows white."""
+    return (images > 1).double().mean().item()
+
+
+def expected_clip_fraction(x: torch.Tensor, p: float) -> float:
+    """Expected fraction of ``dropout(x, p)`` above 1: ``(1 - p) · fraction(x > 1 - p)``.
+
+    A kept element becomes ``x / (1 - p)``, which is above 1 exactly when ``x > 1 - p``.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be in [0, 1], got {p!r}.")
+    return (1 - p) * (x > 1 - p).double().mean().item()
+
+
+# -- lesson 05 -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Split:
+    """Points ``x`` (N×2 float32), labels ``y`` (N, int64) and which labels were flipped (N, bool)."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    flipped: torch.Tensor
+
+
+def two_moons(n: int, *, noise: float = 0.2, flip: float = 0.1, generator=None) -> Split:
+    """``n`` points of two interleaving half circles, Gaussian ``noise``, a fraction ``flip`` of labels flipped."""
+    g = generator if generator is not None else torch.Generator().manual_seed(0)
+    y = torch.randint(0, 2, (n,), generator=g)
+    t = torch.rand(n, generator=g) * math.pi
+    top = torch.stack([torch.cos(t), torch.sin(t)], dim=1)
+    bottom = torch.stack([1 - torch.cos(t), 0.5 - torch.sin(t)], dim=1)
+    x = torch.where(y[:, None] == 1, bottom, top) + noise * torch.randn(n, 2, generator=g)
+    flipped = torch.rand(n, generator=g) < flip
+    return Split(x.float(), torch.where(flipped, 1 - y, y).long(), flipped)
+
+
+def make_dataset(seed: int = 0, *, n_train: int = 200, n_val: int = 1000, flip: float = 0.1):
+    """Training and validation sets drawn from one seeded generator (lesson 05 §1)."""
+    g = torch.Generator().manual_seed(seed)
+    return two_moons(n_train, flip=flip, generator=g), two_moons(n_val, flip=flip, generator=g)
+
+
+def make_model(p: float, seed: int = 0, hidden: int = 128) -> nn.Sequential:
+    """``2 → hidden → hidden → 2``, ReLU then ``nn.Dropout(p)`` after each hidden layer (lesson 05 §2).
+
+    Same ``seed`` → same weights for every ``p`` (dropout has no weights); the global RNG is left alone.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(
+            nn.Linear(2, hidden), nn.ReLU(), nn.Dropout(p),
+            nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(p),
+            nn.Linear(hidden, 2),
+        )
+
+
+def train(model, train_set, val_set, *, epochs=300, lr=0.01, seed=0, every=5, writers=None):
+    """The loop shown in notebooks/05_dropout_overfitting.ipynb §3 (full-batch Adam).
+
+    Every ``every`` epochs it measures loss and accuracy on both splits in ``eval()`` mode (dropout
+    off); ``history["dropout_on"]`` holds the loss the optimiser saw at each step (dropout on).
+    ``writers``: optional ``{"train": SummaryWriter, "val": ...}`` (and ``"dropout_on"``), tags ``loss``
+    and ``accuracy``, step = epoch. The masks come from ``torch.manual_seed(seed)`` (global RNG).
+    """
+    torch.manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = {"epoch": [], "train_loss": [], "val_loss": [], "train_acc": [], "val_acc": [], "dropout_on": []}
+    for epoch in range(epochs + 1):
+        if epoch > 0:  # one training step: dropout ON
+            model.train()
+            loss = F.cross_entropy(model(train_set.x), train_set.y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            history["dropout_on"].append(loss.item())
+            if writers and "dropout_on" in writers:
+                writers["dropout_on"].add_scalar("loss", loss.item(), epoch)
+        if epoch % every == 0:  # measure: dropout OFF
+            model.eval()
+            history["epoch"].append(epoch)
+            with torch.no_grad():
+                for split, data in (("train", train_set), ("val", val_set)):
+                    logits = model(data.x)
+                    loss_value = F.cross_entropy(logits, data.y).item()
+                    accuracy = (logits.argmax(dim=1) == data.y).float().mean().item()
+                    history[f"{split}_loss"].append(loss_value)
+                    history[f"{split}_acc"].append(accuracy)
+                    if writers:
+                        writers[split].add_scalar("loss", loss_value, epoch)
+                        writers[split].add_scalar("accuracy", accuracy, epoch)
+    model.eval()
+    return history
+
+
+def best_and_final(history) -> dict[str, float]:
+    """Validation numbers at the epoch of lowest validation loss (early stopping) and at the last epoch."""
+    best = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
+    return {
+        "best_epoch": history["epoch"][best],
+        "best_val_loss": history["val_loss"][best],
+        "best_val_acc": history["val_acc"][best],
+        "final_val_loss": history["val_loss"][-1],
+        "final_val_acc": history["val_acc"][-1],
+    }
+
+
+def mean_sd(values) -> str:
+    """``"0.412 ± 0.013"`` (sample standard deviation)."""
+    values = list(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.3f} ± {sd:.3f}"
+
+
+def seed_table(results: dict[float, list[dict]]) -> str:
+    """One line per p: mean ± sd over seeds of ``best_and_final`` numbers."""
+    columns = ("best_val_loss", "best_val_acc", "final_val_loss", "final_val_acc")
+    lines = ["p     " + "".join(f"{c:>17}" for c in columns)]
+    for p, rows in results.items():
+        lines.append(f"{p:<6g}" + "".join(f"{mean_sd(r[c] for r in rows):>17}" for c in columns))
+    return "\n".join(lines)
