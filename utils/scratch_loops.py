@@ -14,10 +14,12 @@ from utils.scratch import (
     AVG_POOL_DTYPES,
     INT64_OVERFLOW,
     MAX_POOL_DTYPES,
-    ArgumentError,
     check_dtype,
     lowest,
     pool_params,
+)
+from utils.scratch import (
+    PoolingConfigError as ArgumentError,
 )
 
 __all__ = ["avg_pool2d_loops", "dropout_loops", "max_pool2d_loops"]
