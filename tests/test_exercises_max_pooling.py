@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from utils import exercises_max_pooling as ex
-from utils.coverage import ignored_fraction
+from utils.pooling import ignored_fraction
 
 
 def _plane(grid):

@@ -11,7 +11,7 @@ from utils.exercises_scratch import (
     check_indices,
     check_window_view,
 )
-from utils.scratch_drawing import window_view
+from utils.plots import window_view
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from fractions import Fraction
 import torch
 import torch.nn.functional as F
 
-from utils.divisors import window_table
+from utils.pooling import window_table
 
 __all__ = [
     "EXERCISE_DIVISORS",

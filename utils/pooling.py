@@ -196,14 +196,22 @@ def divisors(
     return torch.full_like(table, divisor_override)
 
 
-def measured_divisors(height, width, kernel_size, divisor_override=None, **params) -> torch.Tensor:
+def measured_divisors(
+    height,
+    width,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+) -> torch.Tensor:
     """The divisors PyTorch uses, measured: window sums of ones (``divisor_override=1``) divided
-    by ``F.avg_pool2d`` of ones, in float64, rounded to int64. ``params`` are ``nn.AvgPool2d``'s
-    (stride, padding, ceil_mode, count_include_pad); PyTorch's errors pass through."""
+    by ``F.avg_pool2d`` of ones, in float64, rounded to int64. PyTorch's errors pass through."""
     ones = torch.ones(1, 1, height, width, dtype=torch.float64)
-    sums = F.avg_pool2d(ones, kernel_size, **params, divisor_override=1)
-    means = F.avg_pool2d(ones, kernel_size, **params, divisor_override=divisor_override)
-    return torch.round(sums / means)[0, 0].long()
+    params = (kernel_size, stride, padding, ceil_mode, count_include_pad)
+    sums = F.avg_pool2d(ones, *params, divisor_override=1)
+    return torch.round(sums / F.avg_pool2d(ones, *params, divisor_override))[0, 0].long()
 
 
 def window_table(
@@ -224,7 +232,9 @@ def window_table(
     h, w = t.shape
     params = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
     divs = divisors(h, w, *params)
-    (_, kh, sh, ph, _, _), (_, kw, sw, pw, _, _) = _dims((h, w), kernel_size, stride, padding, 1, 0)
+    (_, kh, sh, ph, _, _), (_, kw, sw, pw, _, _) = _dims(
+        (h, w), kernel_size, stride, padding, 1, ceil_mode
+    )
     out = []
     for i, rw in enumerate(window_counts(h, kh, sh, ph, ceil_mode)):
         for j, cw in enumerate(window_counts(w, kw, sw, pw, ceil_mode)):

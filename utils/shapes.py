@@ -371,6 +371,9 @@ class ShapeRow:
     error: str = ""  # our message, with its fix
     pytorch_error: str = ""  # nn.MaxPool2d's own message
 
+    def __getitem__(self, key: str):  # row["formula"] reads like row.formula
+        return getattr(self, key)
+
     @property
     def agree(self) -> bool:
         """Our formula gives PyTorch's shape, or refuses where PyTorch refuses."""
