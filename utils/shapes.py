@@ -73,14 +73,16 @@ def _guess(value, ndim: int) -> tuple[int, ...]:
 def _read(value, name: str, ndim: int) -> tuple[int, ...]:
     if ndim == 2:
         return pair(value, name)
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {value!r} (a bool).")
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name} must be an int, got {value!r}.")
     return (operator.index(value),)
 
 
 def _show(values: tuple, given) -> object:
     """How to write a fixed value: an int when it can be one, else a (height, width) tuple."""
-    return values[0] if len(set(values)) == 1 and not isinstance(given, (tuple, list)) else values
+    if len(values) == 1 or (len(set(values)) == 1 and not isinstance(given, (tuple, list))):
+        return values[0]
+    return values
 
 
 def _problem(sizes, v: dict):
@@ -137,7 +139,7 @@ def _problem(sizes, v: dict):
             return "output size ≥ 1", message, "ceil_mode", True
         if d > 1:
             return "output size ≥ 1", message, *change("dilation", 1)
-        smaller = max(j for j in range(1, k) if is_valid(n, j, s, min(p, j // 2), 1, ceil))
+        smaller = max(j for j in range(1, k + 1) if is_valid(n, j, s, min(p, j // 2), 1, ceil))
         return "output size ≥ 1", message, *change("kernel_size", smaller)
     return None
 
@@ -220,16 +222,16 @@ def _read_shape(input_shape) -> tuple[tuple[int, ...], dict]:
         shape = tuple(_read(v, "input_shape", 1)[0] for v in input_shape)
     except TypeError as err:
         raise PoolingTypeError(f"{err} input_shape holds ints, e.g. x.shape.", "ints") from None
-    if len(shape) in (3, 4) or any(v <= 0 for v in shape):
-        for name, value in zip(("N", "C", "H", "W")[4 - len(shape) :], shape, strict=False):
-            if value < (0 if name == "N" else 1):
-                raise PoolingConfigError(
-                    f"{name} must be at least {int(name != 'N')}, got input_shape={shape}: PyTorch "
-                    "allows an empty batch (N = 0) but no empty C, H or W.",
-                    "C, H, W ≥ 1",
-                )
-        if len(shape) in (3, 4):
-            return shape, {}
+    for i, value in enumerate(shape):
+        name = "CHW"[i - len(shape)] if i >= len(shape) - 3 else "N"
+        if value < (0 if name == "N" else 1):
+            raise PoolingConfigError(
+                f"{name} must be at least {int(name != 'N')}, got input_shape={shape}: PyTorch "
+                "allows an empty batch (N = 0) but no empty C, H or W.",
+                "C, H, W ≥ 1",
+            )
+    if len(shape) in (3, 4):
+        return shape, {}
     if len(shape) < 3:
         fixed = (1,) * (3 - len(shape)) + shape
     else:
