@@ -222,10 +222,10 @@ def dropout(x, p=0.5, training=True, inplace=False):
             noise = torch.empty_like(x).bernoulli_(1.0 - p)  # 1 = keep, with probability 1 - p
             noise.div_(1.0 - p)  # kept entries become 1 / (1 - p)
         return x.mul_(noise) if inplace else x * noise
-    except RuntimeError as err:
-        if "can't be cast" not in str(err):
+    except (RuntimeError, NotImplementedError) as err:  # integer tensors, like PyTorch
+        if x.is_floating_point() or x.is_complex():
             raise
-        raise RuntimeError(
+        raise type(err)(
             f"{err}: dropout multiplies the kept values by 1 / (1 - p), a float, and an integer "
             f"tensor cannot hold it. Fix: x = {conversion(x.dtype)}"
         ) from None
