@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
 from utils import pooling
@@ -198,68 +199,31 @@ def draw_windows_1d(
         dropped = [out * s - p + j * d for j in range(k)]
     reads = [c for w in cells + [dropped or []] for c in w]
     lo, hi = min([-p, *reads]), max([size + p - 1, *reads])
+    patches = []  # one PatchCollection at the end: much faster than one add_patch per cell
     for x in range(lo, hi + 1):
         inside, padded = 0 <= x < size, -p <= x < size + p
         face, hatch = ("white", None) if inside or not padded else (PAD, "///")
-        ax.add_patch(
-            Rectangle(
-                (x, 0),
-                1,
-                1,
-                facecolor=face,
-                edgecolor="black",
-                hatch=hatch,
-                ls="-" if padded else ":",
-            )
-        )
-        ax.text(
-            x + 0.5,
-            0.5,
-            str(x) if inside else "pad" if padded else "",
-            ha="center",
-            va="center",
-            fontsize=10 if inside else 8,
-        )
+        style = dict(facecolor=face, edgecolor="black", hatch=hatch, ls="-" if padded else ":")
+        patches.append(Rectangle((x, 0), 1, 1, **style))
+        text = str(x) if inside else "pad" if padded else ""
+        ax.text(x + 0.5, 0.5, text, ha="center", va="center", fontsize=10 if inside else 8)
     rows = [(f"out[{i}]", w, COLORS[i % len(COLORS)], False) for i, w in enumerate(cells)]
-    for row, (name, window, color, dashed) in enumerate(
-        rows + [("dropped", dropped, DROPPED, True)]
-    ):
-        if window is None:
-            continue
+    rows += [("dropped", dropped, DROPPED, True)] if dropped else []
+    for row, (name, window, color, dashed) in enumerate(rows):
         y, ls = -1.0 - row, "--" if dashed else "-"
         ax.plot([window[0] + 0.5, window[-1] + 0.5], [y + 0.4] * 2, color=color, lw=1, ls=ls)
-        for c in window:
-            ax.add_patch(
-                Rectangle(
-                    (c + 0.1, y + 0.1),
-                    0.8,
-                    0.6,
-                    facecolor=color,
-                    ls=ls,
-                    lw=1.5,
-                    alpha=0.35 if dashed else 0.8,
-                    edgecolor=color,
-                )
-            )
+        style = dict(facecolor=color, edgecolor=color, ls=ls, lw=1.5, alpha=0.35 if dashed else 0.8)
+        patches += [Rectangle((c + 0.1, y + 0.1), 0.8, 0.6, **style) for c in window]
         ax.text(lo - 0.3, y + 0.4, name, ha="right", va="center", fontsize=9, color=color)
+    ax.add_collection(PatchCollection(patches, match_original=True))
     if dropped:
-        ax.text(
-            dropped[-1] + 1.2,
-            -0.6 - len(cells),
-            f"starts at {dropped[0]} ≥ {label} = {size}: dropped",
-            ha="left",
-            va="center",
-            fontsize=9,
-            color=DROPPED,
-        )
+        note = f"starts at {dropped[0]} ≥ {label} = {size}: dropped"
+        ax.text(dropped[-1] + 1.2, -0.6 - len(cells), note, va="center", fontsize=9, color=DROPPED)
     ax.set(xlim=(lo - 3.2, hi + (9 if dropped else 1.5)), ylim=(-len(rows) - 1.2, 1.2))
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(
-        f"{label}={size}, kernel_size={k}, stride={s}, padding={p}, dilation={d}, "
-        f"ceil_mode={ceil_mode}  →  {label}_out = {out}",
-        fontsize=10,
-    )
+    params = f"kernel_size={k}, stride={s}, padding={p}, dilation={d}, ceil_mode={ceil_mode}"
+    ax.set_title(f"{label}={size}, {params}  →  {label}_out = {out}", fontsize=10)
     return {"windows": cells, "dropped": dropped}
 
 
@@ -309,16 +273,17 @@ def _to_hwc(image, name: str = "image") -> np.ndarray:
 
 
 def _panel(fig, box, image, title, fontsize=10):
-    """One image in a pixel box ``(left, bottom, width, height)`` of ``fig``, framed in grey."""
+    """One image in a pixel box ``(left, bottom, width, height)`` of ``fig``, with a 1-pixel grey
+    frame just outside it (a white image stays visible; no image pixel is covered)."""
     fw, fh = fig.get_size_inches() * fig.dpi
     ax = fig.add_axes((box[0] / fw, box[1] / fh, box[2] / fw, box[3] / fh))
-    ax.imshow(image, vmin=0, vmax=1, interpolation="nearest", aspect="auto")
+    ax.imshow(image, interpolation="nearest", aspect="auto")  # RGB in [0, 1]: no colormap
     ax.set_axis_off()
-    h, w = image.shape[:2]
-    ax.add_patch(
-        Rectangle((-0.5, -0.5), w, h, fill=False, edgecolor="#999999", lw=1, clip_on=False)
-    )
     ax.set_title(title, fontsize=fontsize, pad=4)
+    corner = ((box[0] - 0.5) / fw, (box[1] - 0.5) / fh)
+    frame = Rectangle(corner, (box[2] + 1) / fw, (box[3] + 1) / fh, transform=fig.transFigure)
+    frame.set(fill=False, edgecolor="#999999", linewidth=72 / fig.dpi, snap=False)  # 1 pixel
+    fig.add_artist(frame)
 
 
 def show_pair(
