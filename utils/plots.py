@@ -19,22 +19,8 @@ from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
 from utils import pooling
+from utils.scratch import window_view  # the view the lesson draws
 from utils.shapes import explain, pool2d_output_shape, pool_output_size, pytorch_output_shape
-
-__all__ = [
-    "draw_windows",
-    "draw_windows_1d",
-    "windows_figure",
-    "draw_results",
-    "divisor_labels",
-    "fraction_text",
-    "show_pair",
-    "show_images",
-    "calculator",
-    "CalculatorResult",
-    "window_view",
-    "draw_window_view",
-]
 
 #: Window outline colours (no grey: grey marks the padding).
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#e377c2", "#8c564b")
@@ -394,22 +380,6 @@ def calculator(
         "" if isinstance(actual, tuple) else actual,
         figure,
     )
-
-
-def window_view(x: torch.Tensor, kernel_size: int, stride: int) -> torch.Tensor:
-    """The ``(OH, OW, k, k)`` grid of windows of a 2-D tensor as a view (no padding, no copy).
-
-    Moving one window down skips ``stride`` rows, ``stride * x.stride(0)`` elements of memory;
-    moving one cell down inside a window skips one row, ``x.stride(0)`` elements.
-    """
-    if x.dim() != 2:
-        raise ValueError(f"window_view takes a 2-D tensor (H, W), got shape {tuple(x.shape)}")
-    (H, W), k, s = x.shape, kernel_size, stride
-    if not (1 <= k <= min(H, W)) or s < 1:
-        raise ValueError(f"need 1 <= kernel_size <= {min(H, W)} and stride >= 1, got {k}, {s}")
-    row, col = x.stride()
-    size = ((H - k) // s + 1, (W - k) // s + 1, k, k)
-    return x.as_strided(size, (s * row, s * col, row, col), x.storage_offset())
 
 
 def _cells(ax, values, color=None, fontsize=10):

@@ -196,45 +196,44 @@ def divisors(
     return torch.full_like(table, divisor_override)
 
 
-def measured_divisors(
-    height,
-    width,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-) -> torch.Tensor:
-    """The divisors PyTorch uses, measured: window sums of ones (``divisor_override=1``) divided
-    by ``F.avg_pool2d`` of ones, in float64, rounded to int64. PyTorch's errors pass through."""
+def _avg_params(args, kwargs) -> dict:
+    """``nn.AvgPool2d``'s arguments after the input, positional or by name, defaults filled in."""
+    names = (
+        "kernel_size",
+        "stride",
+        "padding",
+        "ceil_mode",
+        "count_include_pad",
+        "divisor_override",
+    )
+    defaults = dict(stride=None, padding=0, ceil_mode=False, count_include_pad=True)
+    return defaults | dict(zip(names, args, strict=False)) | kwargs
+
+
+def measured_divisors(height, width, *args, **kwargs) -> torch.Tensor:
+    """The divisors PyTorch uses, measured: window sums of ones (``divisor_override=1``) divided by
+    ``F.avg_pool2d`` of ones, in float64, rounded to int64. Arguments as :func:`divisors` (the
+    order of ``F.avg_pool2d``); PyTorch's errors pass through."""
+    params = _avg_params(args, kwargs)
     ones = torch.ones(1, 1, height, width, dtype=torch.float64)
-    params = (kernel_size, stride, padding, ceil_mode, count_include_pad)
-    sums = F.avg_pool2d(ones, *params, divisor_override=1)
-    return torch.round(sums / F.avg_pool2d(ones, *params, divisor_override))[0, 0].long()
+    sums = F.avg_pool2d(ones, **{**params, "divisor_override": 1})
+    return torch.round(sums / F.avg_pool2d(ones, **params))[0, 0].long()
 
 
-def window_table(
-    grid,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-) -> list[dict]:
+def window_table(grid, *args, **kwargs) -> list[dict]:
     """Average pooling by hand on a 2-D grid, one dict per window (row-major): ``out`` (i, j),
     ``rows``/``cols`` (ranges of real cells), ``sum``, ``padding`` and ``overhang`` cell counts,
-    ``divisor`` and ``value`` (a ``Fraction`` for integer sums, e.g. ``10/9``)."""
+    ``divisor`` and ``value`` (a ``Fraction`` for integer sums, e.g. ``10/9``). The other
+    arguments are those of :func:`divisors` (``nn.AvgPool2d``'s, positional or by name)."""
     t = torch.as_tensor(grid)
     if t.dim() != 2:
         raise ValueError(f"grid must be 2-D (height × width), got shape {tuple(t.shape)}.")
     h, w = t.shape
-    params = (kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    divs = divisors(h, w, *params)
-    (_, kh, sh, ph, _, _), (_, kw, sw, pw, _, _) = _dims(
-        (h, w), kernel_size, stride, padding, 1, ceil_mode
-    )
+    p = _avg_params(args, kwargs)
+    divs = divisors(h, w, **p)
+    ceil_mode = p["ceil_mode"]
+    dims = _dims((h, w), p["kernel_size"], p["stride"], p["padding"], 1, ceil_mode)
+    (_, kh, sh, ph, _, _), (_, kw, sw, pw, _, _) = dims
     out = []
     for i, rw in enumerate(window_counts(h, kh, sh, ph, ceil_mode)):
         for j, cw in enumerate(window_counts(w, kw, sw, pw, ceil_mode)):

@@ -121,6 +121,22 @@ def _running_max(values, positions, dim, k, s, d, out, best, best_position):
     return best, (None if positions is None else best_position)
 
 
+def window_view(x: torch.Tensor, kernel_size: int, stride: int) -> torch.Tensor:
+    """The ``(OH, OW, k, k)`` grid of windows of a 2-D tensor as a view (no padding, no copy).
+
+    Moving one window down skips ``stride`` rows, ``stride * x.stride(0)`` elements of memory;
+    moving one cell down inside a window skips one row, ``x.stride(0)`` elements.
+    """
+    if x.dim() != 2:
+        raise ValueError(f"window_view takes a 2-D tensor (H, W), got shape {tuple(x.shape)}")
+    (H, W), k, s = x.shape, kernel_size, stride
+    if not (1 <= k <= min(H, W)) or s < 1:
+        raise ValueError(f"need 1 <= kernel_size <= {min(H, W)} and stride >= 1, got {k}, {s}")
+    row, col = x.stride()
+    size = ((H - k) // s + 1, (W - k) // s + 1, k, k)
+    return x.as_strided(size, (s * row, s * col, row, col), x.storage_offset())
+
+
 def max_pool2d(
     x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):

@@ -29,17 +29,6 @@ from dataclasses import dataclass, fields
 
 from utils.pooling import is_valid, last_window_dropped, output_size, pair, textbook_output_size
 
-__all__ = [
-    "PoolingConfigError",
-    "PoolingTypeError",
-    "pool_output_size",
-    "pool2d_output_shape",
-    "textbook_output_size",
-    "explain",
-    "pytorch_output_shape",
-    "ShapeRow",
-    "shape_table",
-]
 _NAMES = ("kernel_size", "stride", "padding", "dilation")
 
 
