@@ -15,8 +15,9 @@ PyTorch's conventions: ``padding`` is per side, at most ``kernel_size // 2``; ``
 ``stride = kernel_size``; ``p`` is the probability to DROP an element. The window arithmetic
 (output size, divisors) comes from :mod:`utils.pooling`.
 
-Errors: bad arguments get the messages of :mod:`utils.shapes` (``ValueError``/``TypeError`` with
-the broken rule and a fix PyTorch accepts, where PyTorch raises ``RuntimeError``/``TypeError``).
+Errors: bad arguments get the messages of :mod:`utils.shapes`, with the broken rule and a fix
+PyTorch accepts: a ``TypeError`` where PyTorch raises one, else a ``ValueError`` that is also the
+``RuntimeError`` PyTorch raises.
 An unsupported dtype raises ``NotImplementedError`` like PyTorch, suggesting a conversion that
 keeps the picture (``uint8`` -> ``x.float() / 255``). Where we differ from PyTorch on purpose,
 a test in ``tests/test_scratch.py`` says why and notices if PyTorch changes.

@@ -38,9 +38,11 @@ class _Fixable:
         self.rule, self.fix = rule, dict(fix or {})
 
 
-class PoolingConfigError(_Fixable, ValueError):
+class PoolingConfigError(_Fixable, ValueError, RuntimeError):
     """A value PyTorch refuses. ``rule``: the broken rule in a few words; ``fix``: the arguments
-    (``input_shape`` included) that make the same call valid, ``{}`` if none can."""
+    (``input_shape`` included) that make the same call valid, ``{}`` if none can. A ``ValueError``
+    that is also a ``RuntimeError`` (what PyTorch raises here), so ``except RuntimeError`` written
+    around ``F.max_pool2d`` also catches the from-scratch twins in ``utils.scratch``."""
 
 
 class PoolingTypeError(_Fixable, TypeError):
