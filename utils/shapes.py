@@ -109,7 +109,8 @@ def _problem(sizes, v: dict):
             return (
                 "padding ≤ kernel_size // 2",
                 (
-                    f"padding must be at most half the kernel{where}: padding={p} with kernel_size={k} "
+                    f"padding must be at most half the kernel, kernel_size // 2{where}: padding={p} with "
+                    f"kernel_size={k} "
                     f"(limit {k // 2}). Padding is per side; dilation (here {d}) does not raise the "
                     "limit."
                 ),
