@@ -89,33 +89,29 @@ def _problem(sizes, v: dict):
             old[i] = value
             return name, tuple(old)
 
-        if k <= 0:
-            return (
-                "kernel_size > 0",
-                f"kernel_size must be > 0{where}, got {k}.",
-                *change("kernel_size", max(1, 2 * p)),
-            )
-        if s <= 0:
-            return "stride > 0", f"stride must be > 0{where}, got {s}.", *change("stride", k)
-        if d <= 0:
-            return "dilation > 0", f"dilation must be > 0{where}, got {d}.", *change("dilation", 1)
-        if p < 0:
-            return (
+        half = (
+            f"padding must be at most half the kernel, kernel_size // 2{where}: padding={p} with "
+            f"kernel_size={k} (limit {k // 2}). Padding is per side; dilation (here {d}) does not "
+            "raise the limit."
+        )
+        rules = [  # PyTorch's order: (broken?, rule, message, fix)
+            (k <= 0, "kernel_size > 0", f"kernel_size must be > 0{where}, got {k}.", "kernel_size"),
+            (s <= 0, "stride > 0", f"stride must be > 0{where}, got {s}.", "stride"),
+            (d <= 0, "dilation > 0", f"dilation must be > 0{where}, got {d}.", "dilation"),
+            (
+                p < 0,
                 "padding ≥ 0",
-                (f"padding must be >= 0{where}, got {p}: PyTorch pads, it never crops."),
-                *change("padding", 0),
-            )
-        if p > k // 2:
-            return (
-                "padding ≤ kernel_size // 2",
-                (
-                    f"padding must be at most half the kernel, kernel_size // 2{where}: padding={p} with "
-                    f"kernel_size={k} "
-                    f"(limit {k // 2}). Padding is per side; dilation (here {d}) does not raise the "
-                    "limit."
-                ),
-                *change("padding", k // 2),
-            )
+                f"padding must be >= 0{where}, got {p} (no cropping).",
+                "padding",
+            ),
+            (p > k // 2, "padding ≤ kernel_size // 2", half, "padding"),
+        ]
+        fixed = dict(
+            kernel_size=max(1, 2 * p), stride=k, dilation=1, padding=max(0, min(p, k // 2))
+        )
+        for broken, rule, message, name in rules:
+            if broken:
+                return rule, message, *change(name, fixed[name])
         out = output_size(n, k, s, p, d, ceil)
         if out >= 1:
             continue
@@ -376,20 +372,15 @@ class ShapeRow:
         )
 
 
-_COLUMNS = {
-    "input_shape": "input",
-    "kernel_size": "k",
-    "stride": "s",
-    "padding": "p",
-    "dilation": "d",
-    "ceil_mode": "ceil",
-    "formula": "formula",
-    "max_pool2d": "MaxPool2d",
-    "avg_pool2d": "AvgPool2d",
-    "textbook_ceil": "textbook ceil (where wrong)",
-    "rule": "rule broken",
-    "agree": "agree",
-}
+_FIELDS = ("input_shape", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "formula")
+_TITLES = ("input", "k", "s", "p", "d", "ceil", "formula", "MaxPool2d", "AvgPool2d")
+_COLUMNS = dict(
+    zip(
+        _FIELDS + ("max_pool2d", "avg_pool2d", "textbook_ceil", "rule", "agree"),
+        _TITLES + ("textbook ceil (where wrong)", "rule broken", "agree"),
+        strict=True,
+    )
+)
 
 
 def _cell(row: ShapeRow, key: str) -> str:
