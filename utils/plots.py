@@ -1,11 +1,8 @@
-"""Pictures of pooling: windows over a grid of numbers, windows along one dimension, images at
-their true pixel size, and the strided view behind the fast from-scratch pooling.
+"""Pictures of pooling: windows over a grid, windows along one dimension, images at their true
+pixel size (integer zoom, no blur, a grey frame so a white output shows), the strided view.
 
-Figures are made for a projector: images are magnified by an integer (every pixel an exact block,
-no blur), framed in grey so a white output stays visible, titled with their size. Parameters
-follow ``nn.MaxPool2d`` (int or ``(height, width)``, padding per side, ``stride=None`` means
-stride = kernel_size); the window positions come from :mod:`utils.pooling`, and a configuration
-PyTorch refuses raises :mod:`utils.shapes`' message with its fix.
+Parameters follow ``nn.MaxPool2d`` (padding per side, ``stride=None`` means kernel_size); windows
+come from :mod:`utils.pooling`; a configuration PyTorch refuses raises :mod:`utils.shapes`' error.
 """
 
 from __future__ import annotations
@@ -113,17 +110,10 @@ def draw_windows(
                 _square(ax, r, c, 1 - 2 * inset, **style)
         if labels is not None and (win.i, win.j) in labels:
             text = labels[(win.i, win.j)]
-            ax.text(
-                left + 0.04,
-                top + 0.04,
-                text if isinstance(text, str) else _fmt(text),
-                ha="left",
-                va="top",
-                fontsize=fontsize - 3,
-                color="white",
-                weight="bold",
-                bbox=dict(boxstyle="square,pad=0.1", facecolor=color, edgecolor="none"),
-            )
+            text, box = _fmt(text) if not isinstance(text, str) else text, dict(facecolor=color)
+            box.update(boxstyle="square,pad=0.1", edgecolor="none")
+            style = dict(ha="left", va="top", color="white", weight="bold", bbox=box)
+            ax.text(left + 0.04, top + 0.04, text, fontsize=fontsize - 3, **style)
     rows, cols = [r for r, _ in every], [c for _, c in every]
     ax.set(xlim=(min(cols) - 0.6, max(cols) + 0.6), ylim=(max(rows) + 0.6, min(rows) - 0.6))
     ax.set_aspect("equal")
@@ -283,20 +273,19 @@ def show_pair(
     default. Titles get the size in pixels (and the zoom).
     """
     if isinstance(zoom, bool) or not isinstance(zoom, int) or zoom < 1:
-        raise ValueError(
-            f"zoom must be a positive int (screen pixels per image pixel), got {zoom!r}."
-        )
+        raise ValueError(f"zoom must be a positive int (screen pixels per pixel), got {zoom!r}.")
     images = [_to_hwc(inputs, "inputs"), _to_hwc(outputs, "outputs")]
     height = max(im.shape[0] for im in images) * zoom
+    scales = [
+        zoom if actual_size else height / im.shape[0] for im in images
+    ]  # stretched: same height
     sizes = [
-        (im.shape[0] * zoom, im.shape[1] * zoom)
-        if actual_size
-        else (height, round(im.shape[1] * height / im.shape[0]))
-        for im in images
+        (round(im.shape[0] * f), round(im.shape[1] * f))
+        for im, f in zip(images, scales, strict=True)
     ]
+    shown = f" (×{zoom})" if zoom > 1 else ""
     labels = [
-        f"{t}  {im.shape[0]}×{im.shape[1]}" + (f" (×{zoom})" if zoom > 1 else "")
-        for im, t in zip(images, titles, strict=True)
+        f"{t}  {im.shape[0]}×{im.shape[1]}{shown}" for im, t in zip(images, titles, strict=True)
     ]
     widths = [max(w, 7 * len(t)) for (_, w), t in zip(sizes, labels, strict=True)]
     top, bottom = 22, 4
@@ -321,9 +310,9 @@ def show_images(panels: dict, size: int = 256, dpi: int = 100, title=None, gap: 
     arrays = {name: _to_hwc(image, repr(name)) for name, image in panels.items()}
     for name, a in arrays.items():
         if max(a.shape[:2]) > size:
+            shape = f"{a.shape[0]}×{a.shape[1]}"
             raise ValueError(
-                f"{name!r} is {a.shape[0]}×{a.shape[1]}, larger than size={size}. "
-                f"Fix: size={max(a.shape[:2])}"
+                f"{name!r} is {shape}, larger than size={size}. Fix: size={max(a.shape[:2])}"
             )
     top, bottom = 30 + (22 if title else 0), 6
     fig_h = size + top + bottom
@@ -360,25 +349,17 @@ def calculator(
     runs ``nn.MaxPool2d`` on a ``(1, 1, height, width)`` zero tensor, explains the formula and,
     with ``draw``, draws the windows along H and W. Wire it up with ``ipywidgets.interact``."""
     shape = (1, 1, height, width)
-    params = dict(
-        kernel_size=kernel_size,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        ceil_mode=ceil_mode,
-    )
+    params = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+    params["ceil_mode"] = ceil_mode
     try:
         formula = pool2d_output_shape(shape, **params)
     except (ValueError, TypeError):
         formula = None
     actual = pytorch_output_shape("max", shape, **params)
     figure = windows_figure((height, width), **params) if draw and formula else None
+    ran = isinstance(actual, tuple)
     return CalculatorResult(
-        explain(shape, **params),
-        formula,
-        actual if isinstance(actual, tuple) else None,
-        "" if isinstance(actual, tuple) else actual,
-        figure,
+        explain(shape, **params), formula, *((actual, "") if ran else (None, actual)), figure
     )
 
 
@@ -408,26 +389,12 @@ def draw_window_view(height: int = 6, width: int = 6, kernel_size: int = 3, stri
     axes = right.subplots(out_h, out_w, squeeze=False)
     for i, j in np.ndindex(out_h, out_w):
         color, inset = COLORS[(i * out_w + j) % len(COLORS)], 0.06 + 0.07 * ((i * out_w + j) % 3)
-        ax.add_patch(
-            Rectangle(
-                (j * stride + inset, i * stride + inset),
-                k - 2 * inset,
-                k - 2 * inset,
-                fill=False,
-                edgecolor=color,
-                lw=2.2,
-            )
-        )
+        corner, side = (j * stride + inset, i * stride + inset), k - 2 * inset
+        ax.add_patch(Rectangle(corner, side, side, fill=False, edgecolor=color, lw=2.2))
         _cells(axes[i][j], windows[i, j], color + "33", fontsize=9)
         axes[i][j].set_title(f"window ({i}, {j})", fontsize=9, color=color)
-    ax.set_title(
-        f"image {height}×{width}: each cell shows its memory offset\n"
-        f"stride() = {tuple(image.stride())}",
-        fontsize=11,
-    )
-    right.suptitle(
-        f"as_strided(size={tuple(windows.shape)}, stride={tuple(windows.stride())})\n"
-        "same offsets = same memory, nothing copied",
-        fontsize=11,
-    )
+    memory = f"each cell shows its memory offset\nstride() = {tuple(image.stride())}"
+    ax.set_title(f"image {height}×{width}: {memory}", fontsize=11)
+    view = f"as_strided(size={tuple(windows.shape)}, stride={tuple(windows.stride())})"
+    right.suptitle(f"{view}\nsame offsets = same memory, nothing copied", fontsize=11)
     return fig, windows
