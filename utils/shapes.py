@@ -1,13 +1,9 @@
 """Output shapes of 2-D pooling exactly as PyTorch computes them, explained, side by side with PyTorch.
 
-PyTorch's conventions (``nn.MaxPool2d`` / ``nn.AvgPool2d``, torch 2.x):
-
-* Per dimension ``out = floor((n + 2p − d(k − 1) − 1) / s) + 1``: ``n`` the input size, ``k`` the
-  kernel size, ``s`` the stride (``stride=None`` means ``s = k``), ``p`` the padding PER SIDE, ``d``
-  the dilation (``AvgPool2d`` has none: ``d = 1``). ``ceil_mode=True`` uses ceil, then drops the last
-  window if it would start in the right padding, ``(out − 1)·s ≥ n + p``; the plain ceil formula of
-  many textbooks skips that rule (``n=5, k=2, s=2, p=1``: PyTorch gives 3, not 4). The formula
-  itself is written once, in ``utils.pooling``.
+* Per dimension ``out = floor((n + 2p − d(k − 1) − 1) / s) + 1`` (written once, in
+  ``utils.pooling``): ``stride=None`` means ``s = k``, ``p`` is the padding PER SIDE, ``d`` the
+  dilation (1 for ``AvgPool2d``). ``ceil_mode=True`` uses ceil, then drops the last window if it
+  would start in the right padding (``n=5, k=2, s=2, p=1``: 3, not the textbook's 4).
 * PyTorch refuses: kernel, stride or dilation ``≤ 0``; padding ``< 0`` or ``> k // 2`` (dilation does
   not relax this); an output size below 1; an input that is not 3-D ``(C, H, W)`` or 4-D
   ``(N, C, H, W)``; ``C``, ``H`` or ``W`` equal to 0 (only ``N`` may be 0); non-integer sizes.
@@ -25,7 +21,7 @@ import html
 import math
 import operator
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from utils.pooling import is_valid, last_window_dropped, output_size, pair, textbook_output_size
 
@@ -154,11 +150,8 @@ def _check(sizes, kernel_size, stride, padding, dilation, ceil_mode, fixes=None)
             fixes[name] = _show(values[name], value)
     values["ceil_mode"] = ceil_mode
     if type(ceil_mode).__name__ not in ("bool", "bool_"):  # numpy's bool is fine too
-        first = first or (
-            PoolingTypeError,
-            "ceil_mode is a bool",
-            f"ceil_mode must be True or False, got {ceil_mode!r}.",
-        )
+        message = f"ceil_mode must be True or False, got {ceil_mode!r}."
+        first = first or (PoolingTypeError, "ceil_mode is a bool", message)
         values["ceil_mode"] = fixes["ceil_mode"] = bool(ceil_mode)
     for _ in range(20):
         problem = _problem(sizes, values)
@@ -203,9 +196,7 @@ def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil
 def _read_shape(input_shape) -> tuple[tuple[int, ...], dict]:
     """The shape as ints, and the input_shape fix PyTorch needs (``{}`` if none); raises if no fix."""
     if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Iterable):
-        raise PoolingTypeError(
-            f"input_shape must be a tuple like (N, C, H, W), got {input_shape!r}."
-        )
+        raise PoolingTypeError(f"input_shape must be a tuple like x.shape, got {input_shape!r}.")
     try:
         shape = tuple(_read(v, "input_shape", 1)[0] for v in input_shape)
     except TypeError as err:
@@ -220,10 +211,10 @@ def _read_shape(input_shape) -> tuple[tuple[int, ...], dict]:
             )
     if len(shape) in (3, 4):
         return shape, {}
-    if len(shape) < 3:
-        fixed = (1,) * (3 - len(shape)) + shape
-    else:
-        fixed = (math.prod(shape[:-3]),) + shape[-3:]  # fold the extra dimensions into N
+    # add channel/batch dimensions of 1, or fold the extra leading dimensions into N
+    fixed = (
+        (1,) * (3 - len(shape)) + shape if len(shape) < 3 else (math.prod(shape[:-3]), *shape[-3:])
+    )
     message = (
         f"input_shape must be 3-D (C, H, W) or 4-D (N, C, H, W): got {shape}, a {len(shape)}-D "
         f"shape (x.reshape{fixed} gives a shape PyTorch accepts)."
@@ -261,12 +252,15 @@ def _explain_dim(name: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: b
     rounded = textbook_output_size(n, k, s, p, d, ceil_mode) - 1
     note = ""
     if numerator % s:
-        note = {
-            "ceil": "   (ceil rounds up: a last, partial window is allowed)",
-            "floor": "   (floor rounds down: the leftover cells are not pooled)",
-        }[mode]
-        if numerator < 0 and not ceil_mode:
-            note = "   (floor rounds down: toward −∞, not toward 0)"
+        note = (
+            "   (ceil rounds up: a last, partial window is allowed)"
+            if ceil_mode
+            else (
+                "   (floor rounds down: toward −∞, not toward 0)"
+                if numerator < 0
+                else "   (floor rounds down: the leftover cells are not pooled)"
+            )
+        )
     lines = [
         f"{name}_out = {mode}(({name} + 2·padding − dilation·(kernel_size − 1) − 1) / stride) + 1",
         f"      = {mode}(({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}) + 1",
@@ -437,16 +431,8 @@ def shape_table(configs: Iterable[dict]) -> ShapeTable:
                 textbook_output_size(n, *dim, True) for n, dim in zip(sizes, dims, strict=True)
             )
             textbook = plain if plain != formula[-2:] else None
-        rows.append(
-            ShapeRow(
-                **config,
-                formula=formula,
-                rule=rule,
-                error=error,
-                textbook_ceil=textbook,
-                max_pool2d=maxed if isinstance(maxed, tuple) else None,
-                avg_pool2d=avg if isinstance(avg, tuple) else None,
-                pytorch_error="" if isinstance(maxed, tuple) else maxed,
-            )
-        )
+        ran = isinstance(maxed, tuple)
+        found = dict(formula=formula, rule=rule, error=error, textbook_ceil=textbook)
+        found.update(max_pool2d=maxed if ran else None, pytorch_error="" if ran else maxed)
+        rows.append(replace(row, avg_pool2d=avg if isinstance(avg, tuple) else None, **found))
     return rows
