@@ -97,7 +97,7 @@ def _problem(sizes, v: dict):
             (
                 p < 0,
                 "padding ≥ 0",
-                f"padding must be >= 0{where}, got {p} (no cropping).",
+                f"padding must be >= 0{where}, got {p}: PyTorch pads, it never crops.",
                 "padding",
             ),
             (p > k // 2, "padding ≤ kernel_size // 2", half, "padding"),
