@@ -1,359 +1,276 @@
-"""Output shapes of 2-D pooling, computed exactly as PyTorch computes them, and explained.
+"""Output shapes of 2-D pooling exactly as PyTorch computes them, explained, side by side with PyTorch.
 
-PyTorch's conventions (``nn.MaxPool2d`` / ``nn.AvgPool2d``, torch 2.x):
+* Per dimension ``out = floor((n + 2p − d(k − 1) − 1) / s) + 1`` (written once, in
+  ``utils.pooling``): ``stride=None`` means ``s = k``, ``p`` is the padding PER SIDE, ``d`` the
+  dilation (1 for ``AvgPool2d``). ``ceil_mode=True`` uses ceil, then drops the last window if it
+  would start in the right padding (``n=5, k=2, s=2, p=1``: 3, not the textbook's 4).
+* PyTorch refuses: kernel, stride or dilation ``≤ 0``; padding ``< 0`` or ``> k // 2`` (dilation does
+  not relax this); an output size below 1; an input that is not 3-D ``(C, H, W)`` or 4-D
+  ``(N, C, H, W)``; ``C``, ``H`` or ``W`` equal to 0 (only ``N`` may be 0); non-integer sizes.
 
-* Per dimension, ``out = floor((n + 2*p - d*(k - 1) - 1) / s) + 1`` with ``n`` the input size,
-  ``k`` the kernel size, ``s`` the stride (``stride=None`` means ``s = k``), ``p`` the padding
-  **per side** (added on the left *and* on the right), ``d`` the dilation (``AvgPool2d`` has none:
-  use ``d = 1``). ``floor`` rounds down, also for negative numerators (Python ``//``).
-* ``ceil_mode=True`` uses ``ceil`` instead, then **drops the last window if it would start in the
-  right padding (or past it)**, i.e. if ``(out - 1)*s >= n + p``. The plain ceil formula of many textbooks
-  skips that rule and is wrong for e.g. ``n=5, k=2, s=2, p=1``: PyTorch gives 3, not 4.
-* PyTorch raises for: kernel, stride or dilation ``<= 0``; padding ``< 0``; padding larger than
-  half the kernel, ``p > k // 2`` (dilation does not relax this); an output size below 1; an
-  input that is not 3-D ``(C, H, W)`` or 4-D ``(N, C, H, W)``; ``C``, ``H`` or ``W`` equal to 0
-  (only the batch size ``N`` may be 0). This module raises ``ValueError`` in exactly those
-  cases (``TypeError`` for non-integers, as PyTorch does), with the rule and a fix in the message.
-
-Every function here is checked against PyTorch itself in ``tests/test_shapes.py``.
+Where PyTorch refuses, this module raises :class:`PoolingConfigError` (a ``ValueError``) or
+:class:`PoolingTypeError` (a ``TypeError``) naming the rule. Every message ends with
+``Fix: name=value, ...``, a change that PyTorch accepts for the same input (also in ``.fix``, a
+dict), except where no argument can help (an empty C, H or W). ``tests/test_shapes.py`` checks
+every answer, every refusal and every fix against PyTorch itself.
 """
 
 from __future__ import annotations
 
+import html
+import math
 import operator
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
 
-__all__ = [
-    "pool_output_size",
-    "pool2d_output_shape",
-    "PoolingConfigError",
-    "textbook_output_size",
-    "window_starts",
-    "window_cells",
-    "explain",
-    "pytorch_output_shape",
-    "shape_table",
-    "table_markdown",
-    "table_html",
-    "ShapeTable",
-    "CalculatorResult",
-    "calculator",
-]
+from utils.pooling import is_valid, last_window_dropped, output_size, pair, textbook_output_size
+
+_NAMES = ("kernel_size", "stride", "padding", "dilation")
 
 
-class PoolingConfigError(ValueError):
-    """A configuration PyTorch refuses. ``rule`` names the broken rule in a few words; the message
-    quotes it with the numbers and says how to fix it."""
-
-    def __init__(self, rule: str, message: str):
+class _Fixable:
+    def __init__(self, message: str, rule: str = "", fix: dict | None = None):
         super().__init__(message)
-        self.rule = rule
+        self.rule, self.fix = rule, dict(fix or {})
 
 
-# --------------------------------------------------------------------------------------------
-# Argument handling
-# --------------------------------------------------------------------------------------------
-def _as_int(value, name: str) -> int:
-    """An int (or anything with ``__index__``, e.g. numpy ints); bools and floats are refused."""
-    if isinstance(value, bool):
-        raise TypeError(
-            f"{name} must be an int, got the bool {value!r} (PyTorch refuses bools too)."
+class PoolingConfigError(_Fixable, ValueError, RuntimeError):
+    """A value PyTorch refuses. ``rule``: the broken rule in a few words; ``fix``: the arguments
+    (``input_shape`` included) that make the same call valid, ``{}`` if none can. A ``ValueError``
+    that is also a ``RuntimeError`` (what PyTorch raises here), so ``except RuntimeError`` written
+    around ``F.max_pool2d`` also catches the from-scratch twins in ``utils.scratch``."""
+
+
+class PoolingTypeError(_Fixable, TypeError):
+    """An argument of a type PyTorch refuses; ``rule`` and ``fix`` as in :class:`PoolingConfigError`."""
+
+
+def _guess(value, ndim: int) -> tuple[int, ...]:
+    """The ints someone probably meant: ``2.0`` -> 2, ``"3"`` -> 3, ``(3, 3, 3)`` -> (3, 3)."""
+    items = list(value)[-2:] if isinstance(value, (tuple, list)) and len(value) else [value]
+    ints = []
+    for v in items:
+        try:
+            ints.append(int(round(float(v))))
+        except (TypeError, ValueError, OverflowError):
+            ints.append(2)
+    return (ints[0],) * ndim if ndim == 1 else (ints[0], ints[-1])
+
+
+def _read(value, name: str, ndim: int) -> tuple[int, ...]:
+    if ndim == 2:
+        return pair(value, name)
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name} must be an int, got {value!r}.")
+    return (operator.index(value),)
+
+
+def _show(values: tuple, given) -> object:
+    """How to write a fixed value: an int when it can be one, else a (height, width) tuple."""
+    if len(values) == 1 or (len(set(values)) == 1 and not isinstance(given, (tuple, list))):
+        return values[0]
+    return values
+
+
+def _problem(sizes, v: dict):
+    """The first rule PyTorch refuses for these sizes and values: (rule, message, name, new value)."""
+    ceil = v["ceil_mode"]
+    for i, n in enumerate(sizes):
+        k, p, d = v["kernel_size"][i], v["padding"][i], v["dilation"][i]
+        s = k if v["stride"] is None else v["stride"][i]
+        where = f" (for {'HW'[i] if len(sizes) == 2 else 'the size'} = {n})"
+
+        def change(name, value, i=i):
+            old = list(v[name] if v[name] is not None else v["kernel_size"])
+            old[i] = value
+            return name, tuple(old)
+
+        half = (
+            f"padding must be at most half the kernel, kernel_size // 2{where}: padding={p} with "
+            f"kernel_size={k} (limit {k // 2}). Padding is per side; dilation (here {d}) does not "
+            "raise the limit."
         )
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be an int or a tuple of ints, got {value!r} of type "
-            f"{type(value).__name__} (PyTorch refuses it too). Use e.g. {name}=2 or {name}=(2, 3)."
-        ) from None
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    """``2`` -> ``(2, 2)``; ``(2,)`` -> ``(2, 2)``; ``(2, 3)`` -> ``(2, 3)``, like ``nn.MaxPool2d``."""
-    if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
-        items = tuple(value)
-        if len(items) not in (1, 2):
-            raise PoolingConfigError(
-                "an int or a pair",
-                f"{name} must be a single int or a tuple of two ints (height, width), "
-                f"got {value!r} with {len(items)} values. Fix: pass {name}=k or {name}=(k_h, k_w).",
-            )
-        ints = tuple(_as_int(v, name) for v in items)
-        return (ints[0], ints[-1])
-    v = _as_int(value, name)
-    return (v, v)
-
-
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, bool) and type(value).__name__ not in ("bool", "bool_"):  # numpy
-        raise TypeError(f"{name} must be True or False, got {value!r}.")
-    return bool(value)
-
-
-def _one_dim_params(kernel_size, stride, padding, dilation) -> tuple[int, int, int, int]:
-    k = _as_int(kernel_size, "kernel_size")
-    s = k if stride is None else _as_int(stride, "stride")
-    return k, s, _as_int(padding, "padding"), _as_int(dilation, "dilation")
-
-
-def _two_dim_params(kernel_size, stride, padding, dilation) -> list[tuple[int, int, int, int]]:
-    """Per-dimension (k, s, p, d) for height then width; ``stride=None`` or ``()`` means kernel."""
-    ks = _pair(kernel_size, "kernel_size")
-    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
-        ss = ks
-    else:
-        ss = _pair(stride, "stride")
-    ps = _pair(padding, "padding")
-    ds = _pair(dilation, "dilation")
-    return [(ks[i], ss[i], ps[i], ds[i]) for i in range(2)]
-
-
-# --------------------------------------------------------------------------------------------
-# The rules
-# --------------------------------------------------------------------------------------------
-def _raw_size(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> tuple[int, bool]:
-    """PyTorch's size before the ``>= 1`` check, and whether the ceil-mode drop rule fired."""
-    numerator = n + 2 * p - d * (k - 1) - 1
-    out = (numerator + (s - 1 if ceil_mode else 0)) // s + 1  # // rounds down, like div_rtn
-    if ceil_mode and (out - 1) * s >= n + p:
-        return out - 1, True
-    return out, False
-
-
-def _parameter_problem(k: int, s: int, p: int, d: int, dim: str = "") -> PoolingConfigError | None:
-    """The first rule on kernel/stride/padding/dilation that PyTorch would refuse, or None."""
-    where = f" (in {dim})" if dim else ""
-    if k <= 0:
-        return PoolingConfigError(
-            "kernel_size > 0",
-            f"kernel_size must be greater than zero{where}, got {k}. "
-            "Fix: use a window of at least 1 cell, e.g. kernel_size=2.",
+        rules = [  # PyTorch's order: (broken?, rule, message, fix)
+            (k <= 0, "kernel_size > 0", f"kernel_size must be > 0{where}, got {k}.", "kernel_size"),
+            (s <= 0, "stride > 0", f"stride must be > 0{where}, got {s}.", "stride"),
+            (d <= 0, "dilation > 0", f"dilation must be > 0{where}, got {d}.", "dilation"),
+            (
+                p < 0,
+                "padding ≥ 0",
+                f"padding must be >= 0{where}, got {p}: PyTorch pads, it never crops.",
+                "padding",
+            ),
+            (p > k // 2, "padding ≤ kernel_size // 2", half, "padding"),
+        ]
+        fixed = dict(
+            kernel_size=max(1, 2 * p), stride=k, dilation=1, padding=max(0, min(p, k // 2))
         )
-    if s <= 0:
-        return PoolingConfigError(
-            "stride > 0",
-            f"stride must be greater than zero{where}, got {s}. "
-            "Fix: use stride >= 1, or stride=None, which means stride = kernel_size.",
+        for broken, rule, message, name in rules:
+            if broken:
+                return rule, message, *change(name, fixed[name])
+        out = output_size(n, k, s, p, d, ceil)
+        if out >= 1:
+            continue
+        span, mode = d * (k - 1) + 1, "ceil" if ceil else "floor"
+        message = (
+            f"output size must be at least 1{where}, but {mode}((n + 2·padding − dilation·(kernel_size"
+            f" − 1) − 1) / stride) + 1 = {mode}(({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}) + 1 = {out}:"
+            f" the window spans {span} cells but the padded input has only {n + 2 * p}."
         )
-    if d <= 0:
-        return PoolingConfigError(
-            "dilation > 0",
-            f"dilation must be greater than zero{where}, got {d}. "
-            "Fix: use dilation=1 (a plain window) or more to spread the window out.",
-        )
-    if p < 0:
-        return PoolingConfigError(
-            "padding ≥ 0",
-            f"padding must be non-negative{where}, got {p}: PyTorch pads, it never crops. "
-            "Fix: use padding >= 0, or crop the input yourself first.",
-        )
-    if p > k // 2:
-        return PoolingConfigError(
-            "padding ≤ kernel_size // 2",
-            f"padding must be at most half the kernel, padding <= kernel_size // 2{where}: got "
-            f"padding={p} with kernel_size={k}, so the limit is {k // 2}. Padding is per side; "
-            f"dilation (here {d}) does not raise this limit. Fix: use padding <= {k // 2}, "
-            f"or a kernel_size of at least {2 * p}.",
-        )
+        if is_valid(n, k, s, k // 2, d, ceil):
+            return "output size ≥ 1", message, *change("padding", k // 2)
+        if not ceil and is_valid(n, k, s, p, d, True):
+            return "output size ≥ 1", message, "ceil_mode", True
+        if d > 1:
+            return "output size ≥ 1", message, *change("dilation", 1)
+        smaller = max(j for j in range(1, k + 1) if is_valid(n, j, s, min(p, j // 2), 1, ceil))
+        return "output size ≥ 1", message, *change("kernel_size", smaller)
     return None
 
 
-def _size_problem(
-    n: int, k: int, s: int, p: int, d: int, ceil_mode: bool, dim: str = ""
-) -> PoolingConfigError | None:
-    """Why the output size is below 1 (assumes valid parameters and n >= 1), or None."""
-    out, _ = _raw_size(n, k, s, p, d, ceil_mode)
-    if out >= 1:
-        return None
-    where = f" for {dim}" if dim else ""
-    span = d * (k - 1) + 1
-    mode = "ceil" if ceil_mode else "floor"
-    numerator = n + 2 * p - span
-    fixes = ["a larger input", "a smaller kernel_size" + (" or dilation" if d > 1 else "")]
-    if p < k // 2:
-        fixes.append(f"more padding (at most kernel_size // 2 = {k // 2})")
-    if not ceil_mode and _raw_size(n, k, s, p, d, True)[0] >= 1:
-        fixes.append("ceil_mode=True (one window may hang over the end)")
-    return PoolingConfigError(
-        "output size ≥ 1",
-        f"output size must be at least 1{where}, but {mode}((n + 2*padding - dilation*(kernel_size - 1)"
-        f" - 1) / stride) + 1 = {mode}(({n} + 2*{p} - {d}*({k} - 1) - 1) / {s}) + 1 = "
-        f"{mode}({numerator} / {s}) + 1 = {out}: the window spans dilation*(kernel_size - 1) + 1 = "
-        f"{span} cells but the padded input has only n + 2*padding = {n + 2 * p}. "
-        f"Fix: use {', '.join(fixes[:-1])} or {fixes[-1]}.",
-    )
+def _check(sizes, kernel_size, stride, padding, dilation, ceil_mode, fixes=None):
+    """Read and check the arguments like PyTorch; return ``{name: (h, w)}`` (stride None = kernel).
+
+    ``sizes`` are the spatial sizes (one or two). Raises with the first broken rule and a fix that
+    repairs every rule (``fixes``: changes already needed, e.g. to the input shape).
+    """
+    ndim, fixes = len(sizes), dict(fixes or {})
+    given = dict(zip(_NAMES, (kernel_size, stride, padding, dilation), strict=True))
+    values, first = {}, None
+    for name, value in given.items():
+        if name == "stride" and (value is None or (isinstance(value, (tuple, list)) and not value)):
+            values[name] = None
+            continue
+        try:
+            values[name] = _read(value, name, ndim)
+        except (TypeError, ValueError) as err:
+            cls = PoolingConfigError if isinstance(err, ValueError) else PoolingTypeError
+            first = first or (cls, "an int or a pair of ints", f"{err} PyTorch refuses it too.")
+            values[name] = _guess(value, ndim)
+            fixes[name] = _show(values[name], value)
+    values["ceil_mode"] = ceil_mode
+    if type(ceil_mode).__name__ not in ("bool", "bool_"):  # numpy's bool is fine too
+        message = f"ceil_mode must be True or False, got {ceil_mode!r}."
+        first = first or (PoolingTypeError, "ceil_mode is a bool", message)
+        values["ceil_mode"] = fixes["ceil_mode"] = bool(ceil_mode)
+    for _ in range(20):
+        problem = _problem(sizes, values)
+        if problem is None:
+            break
+        rule, message, name, new = problem
+        first = first or (PoolingConfigError, rule, message)
+        values[name] = new
+        fixes[name] = new if name == "ceil_mode" else _show(new, given[name])
+    if first:
+        cls, rule, message = first
+        fix_text = ", ".join(f"{name}={value!r}" for name, value in fixes.items())
+        raise cls(f"{message} Fix: {fix_text}." if fixes else message, rule, fixes)
+    return values
 
 
-def pool_output_size(
-    size: int,
-    kernel_size: int,
-    stride: int | None = None,
-    padding: int = 0,
-    dilation: int = 1,
-    ceil_mode: bool = False,
-) -> int:
+def _per_dim(v: dict) -> list[tuple[int, int, int, int]]:
+    """``(k, s, p, d)`` per dimension from :func:`_check`'s values."""
+    s = v["stride"] or v["kernel_size"]
+    return [(k, s[i], v["padding"][i], v["dilation"][i]) for i, k in enumerate(v["kernel_size"])]
+
+
+def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Output size of one dimension of ``nn.MaxPool2d`` / ``nn.AvgPool2d`` (use dilation=1 for avg).
 
-    ``floor((size + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1``; padding is per side
-    and ``stride=None`` means ``stride = kernel_size``. With ``ceil_mode=True``: ceil instead of
-    floor, then the last window is dropped if it would start in the right padding or past it
-    (``(out - 1)*stride >= size + padding``).
-
-    Raises ``ValueError`` (a :class:`PoolingConfigError`) exactly where PyTorch raises (size < 1,
-    kernel/stride/dilation <= 0, padding < 0, padding > kernel_size // 2, result < 1),
-    ``TypeError`` for non-ints.
+    The formula and ceil_mode's drop rule are in the module docstring; padding is per side and
+    ``stride=None`` means ``stride = kernel_size``. Raises :class:`PoolingConfigError` exactly where
+    PyTorch refuses, :class:`PoolingTypeError` for non-integers.
 
     >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)
     3
     """
-    n = _as_int(size, "size")
-    k, s, p, d = _one_dim_params(kernel_size, stride, padding, dilation)
-    ceil_mode = _check_bool(ceil_mode, "ceil_mode")
-    problem = _parameter_problem(k, s, p, d)
-    if problem is None and n <= 0:
-        problem = PoolingConfigError(
-            "size ≥ 1",
-            f"size must be at least 1, got {size}: PyTorch refuses empty H or W. "
-            "Fix: pool an input with at least one row and one column.",
+    (n,) = _read(size, "size", 1)
+    if n <= 0:
+        raise PoolingConfigError(
+            f"size must be at least 1, got {size}: PyTorch refuses an empty H or W.", "size ≥ 1"
         )
-    problem = problem or _size_problem(n, k, s, p, d, ceil_mode)
-    if problem:
-        raise problem
-    return _raw_size(n, k, s, p, d, ceil_mode)[0]
+    v = _check((n,), kernel_size, stride, padding, dilation, ceil_mode)
+    return output_size(n, *_per_dim(v)[0], v["ceil_mode"])
 
 
-def _shape_problem(shape: tuple[int, ...]) -> PoolingConfigError | None:
-    if len(shape) not in (2, 3, 4):
-        return PoolingConfigError(
-            "3-D or 4-D input",
-            f"input_shape must be (H, W), (C, H, W) or (N, C, H, W), got {shape}, a "
-            f"{len(shape)}-D shape: nn.MaxPool2d and nn.AvgPool2d take 3-D or 4-D tensors. "
-            "Fix: add a channel dimension with x.unsqueeze(0), or fold extra dimensions into N.",
-        )
-    names = ("N", "C", "H", "W")[4 - len(shape) :]
-    for name, value in zip(names, shape, strict=True):
-        if name == "N" and value < 0:
-            return PoolingConfigError(
-                "N ≥ 0", f"the batch size N must be >= 0, got input_shape={shape}."
-            )
-        if name != "N" and value <= 0:
-            return PoolingConfigError(
+def _read_shape(input_shape) -> tuple[tuple[int, ...], dict]:
+    """The shape as ints, and the input_shape fix PyTorch needs (``{}`` if none); raises if no fix."""
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Iterable):
+        raise PoolingTypeError(f"input_shape must be a tuple like x.shape, got {input_shape!r}.")
+    try:
+        shape = tuple(_read(v, "input_shape", 1)[0] for v in input_shape)
+    except TypeError as err:
+        raise PoolingTypeError(f"{err} input_shape holds ints, e.g. x.shape.", "ints") from None
+    for i, value in enumerate(shape):
+        name = "CHW"[i - len(shape)] if i >= len(shape) - 3 else "N"
+        if value < (0 if name == "N" else 1):
+            raise PoolingConfigError(
+                f"{name} must be at least {int(name != 'N')}, got input_shape={shape}: PyTorch "
+                "allows an empty batch (N = 0) but no empty C, H or W.",
                 "C, H, W ≥ 1",
-                f"{name} must be at least 1, got input_shape={shape}: PyTorch allows an empty "
-                "batch (N = 0) but refuses C, H or W equal to 0. "
-                f"Fix: give the input at least one {'channel' if name == 'C' else 'row and column'}.",
             )
-    return None
+    if len(shape) in (3, 4):
+        return shape, {}
+    # add channel/batch dimensions of 1, or fold the extra leading dimensions into N
+    fixed = (
+        (1,) * (3 - len(shape)) + shape if len(shape) < 3 else (math.prod(shape[:-3]), *shape[-3:])
+    )
+    message = (
+        f"input_shape must be 3-D (C, H, W) or 4-D (N, C, H, W): got {shape}, a {len(shape)}-D "
+        f"shape (x.reshape{fixed} gives a shape PyTorch accepts)."
+    )
+    return fixed, {"input_shape": fixed, "_message": message}
 
 
 def pool2d_output_shape(
-    input_shape: Sequence[int],
-    kernel_size,
-    stride=None,
-    padding=0,
-    dilation=1,
-    ceil_mode: bool = False,
-) -> tuple:
-    """Shape that ``nn.MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode=...)`` returns.
+    input_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
+):
+    """The shape ``nn.MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode=...)`` returns.
 
-    ``input_shape`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; the result has the same length
-    with H and W replaced (``(H, W)`` is a convenience: PyTorch itself needs a channel dimension).
-    Parameters are an int or a pair ``(height, width)`` as in ``nn.MaxPool2d``; padding is per side;
-    ``stride=None`` means ``stride = kernel_size``. For ``nn.AvgPool2d`` use ``dilation=1``.
-
-    Raises ``ValueError`` (a :class:`PoolingConfigError`, whose ``rule`` names the broken rule)
-    exactly where PyTorch raises (see the module docstring), with the rule and how to fix it;
-    ``TypeError`` for non-integers.
+    ``input_shape`` is ``(C, H, W)`` or ``(N, C, H, W)`` like PyTorch's inputs; the result has the
+    same length with H and W replaced. Parameters are an int or a ``(height, width)`` pair; padding
+    is per side; ``stride=None`` means ``stride = kernel_size``; for ``nn.AvgPool2d`` use
+    ``dilation=1``. Raises like :func:`pool_output_size`.
 
     >>> pool2d_output_shape((1, 3, 32, 32), 3, stride=2, padding=1)
     (1, 3, 16, 16)
     """
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Iterable):
-        raise TypeError(f"input_shape must be a tuple like (N, C, H, W), got {input_shape!r}.")
-    shape = tuple(_as_int(v, "input_shape") for v in input_shape)
-    params = _two_dim_params(kernel_size, stride, padding, dilation)
-    ceil_mode = _check_bool(ceil_mode, "ceil_mode")
-    for dim, (k, s, p, d) in zip(("height", "width"), params, strict=True):
-        problem = _parameter_problem(k, s, p, d, dim)
-        if problem:
-            raise problem
-    problem = _shape_problem(shape)
-    if problem:
-        raise problem
-    spatial = []
-    for dim, n, (k, s, p, d) in zip(("H", "W"), shape[-2:], params, strict=True):
-        problem = _size_problem(n, k, s, p, d, ceil_mode, dim)
-        if problem:
-            raise PoolingConfigError(problem.rule, f"{problem} (input_shape={shape})")
-        spatial.append(_raw_size(n, k, s, p, d, ceil_mode)[0])
-    return shape[:-2] + tuple(spatial)
+    shape, fixes = _read_shape(input_shape)
+    message = fixes.pop("_message", None)
+    v = _check(shape[-2:], kernel_size, stride, padding, dilation, ceil_mode, fixes)
+    if message:
+        raise PoolingConfigError(f"{message} Fix: input_shape={shape}.", "3-D or 4-D input", fixes)
+    dims = _per_dim(v)
+    return shape[:-2] + tuple(
+        output_size(n, *a, v["ceil_mode"]) for n, a in zip(shape[-2:], dims, strict=True)
+    )
 
 
-def textbook_output_size(
-    size: int, kernel_size: int, stride=None, padding: int = 0, dilation: int = 1, ceil_mode=False
-) -> int:
-    """The plain formula many textbooks give: floor or ceil, and **no** dropped-last-window rule.
-
-    No validity checks: it is here to show where it disagrees with PyTorch. With
-    ``ceil_mode=False`` it equals :func:`pool_output_size` on every valid configuration.
-    """
-    n = _as_int(size, "size")
-    k, s, p, d = _one_dim_params(kernel_size, stride, padding, dilation)
-    numerator = n + 2 * p - d * (k - 1) - 1
-    rounded = -(-numerator // s) if ceil_mode else numerator // s
-    return rounded + 1
-
-
-def window_starts(
-    size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
-) -> list[int]:
-    """Where each output window starts, in input coordinates (negative = in the left padding)."""
-    out = pool_output_size(size, kernel_size, stride, padding, dilation, ceil_mode)
-    k, s, p, d = _one_dim_params(kernel_size, stride, padding, dilation)
-    return [i * s - p for i in range(out)]
-
-
-def window_cells(
-    size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
-) -> list[list[int]]:
-    """The input positions each output window reads, one list per output position.
-
-    Positions below 0 or at/above ``size`` lie in the padding (or, with ceil_mode, past it): max
-    pooling treats them as -inf, average pooling as zeros (``count_include_pad`` decides whether
-    they count in the divisor). Window ``i`` reads ``i*stride - padding + j*dilation``, j < kernel.
-    With dilation a window can miss every real cell (e.g. size=2, kernel_size=2, padding=1,
-    dilation=3 reads -1 and 2): ``MaxPool2d`` then returns ``-inf`` there.
-    """
-    k, s, p, d = _one_dim_params(kernel_size, stride, padding, dilation)
-    starts = window_starts(size, kernel_size, stride, padding, dilation, ceil_mode)
-    return [[start + j * d for j in range(k)] for start in starts]
-
-
-# --------------------------------------------------------------------------------------------
-# Explanations
-# --------------------------------------------------------------------------------------------
 def _explain_dim(name: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> list[str]:
     mode = "ceil" if ceil_mode else "floor"
     numerator = n + 2 * p - d * (k - 1) - 1
+    rounded = textbook_output_size(n, k, s, p, d, ceil_mode) - 1
+    note = ""
+    if numerator % s:
+        note = (
+            "   (ceil rounds up: a last, partial window is allowed)"
+            if ceil_mode
+            else (
+                "   (floor rounds down: toward −∞, not toward 0)"
+                if numerator < 0
+                else "   (floor rounds down: the leftover cells are not pooled)"
+            )
+        )
     lines = [
         f"{name}_out = {mode}(({name} + 2·padding − dilation·(kernel_size − 1) − 1) / stride) + 1",
         f"      = {mode}(({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}) + 1",
         f"      = {mode}({numerator} / {s}) + 1",
+        f"      = {rounded} + 1 = {rounded + 1}{note}",
     ]
-    rounded = -(-numerator // s) if ceil_mode else numerator // s
-    note = ""
-    if numerator < 0 and not ceil_mode and numerator % s:
-        note = "   (floor rounds down: toward −∞, not toward 0)"
-    elif numerator % s and ceil_mode:
-        note = "   (ceil rounds up: a last, partial window is allowed)"
-    elif numerator % s:
-        note = "   (floor rounds down: the leftover cells are not pooled)"
-    lines.append(f"      = {rounded} + 1 = {rounded + 1}{note}")
     out = rounded + 1
-    if ceil_mode and out >= 1:
+    if ceil_mode:
         start = (out - 1) * s - p
-        if (out - 1) * s >= n + p:
+        if last_window_dropped(n, k, s, p, d, ceil_mode):
             lines += [
                 f"  ceil_mode rule: the last window, out[{out - 1}], would start at "
                 f"(out − 1)·stride − padding = {out - 1}·{s} − {p} = {start},",
@@ -368,288 +285,154 @@ def _explain_dim(name: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: b
                 f"  ceil_mode rule: the last window starts at {out - 1}·{s} − {p} = {start} < "
                 f"{name} = {n}, inside the input: it is kept."
             )
-    lines.append(f"  → {name}_out = {out}")
-    return lines
+    return lines + [f"  → {name}_out = {out}"]
 
 
-def explain(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False) -> str:
+def explain(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> str:
     """The output-size formula with the numbers substituted, step by step, as text.
 
-    ``size`` is one int (one dimension) or an input shape ``(H, W)``, ``(C, H, W)`` or
-    ``(N, C, H, W)`` (both dimensions, parameters as in ``nn.MaxPool2d``). Shows floor or ceil, the
-    ceil_mode dropped-last-window rule when it fires, and, for a configuration PyTorch refuses,
-    the rule it breaks instead of a size (it does not raise for those; it raises ``TypeError`` for
-    non-integers).
+    ``size`` is one int (one dimension) or an input shape ``(C, H, W)`` / ``(N, C, H, W)`` (both
+    dimensions, parameters as in ``nn.MaxPool2d``). Shows floor or ceil and ceil_mode's dropped
+    last window when it fires. For a configuration PyTorch refuses it returns the broken rule and
+    the fix instead of raising.
     """
-    ceil_mode = _check_bool(ceil_mode, "ceil_mode")
-    if isinstance(size, Iterable):
-        shape = tuple(_as_int(v, "input_shape") for v in size)
-        header = [
-            f"input {shape}, kernel_size={_show(kernel_size)}, stride={_show(stride)}, "
-            f"padding={_show(padding)}, dilation={_show(dilation)}, ceil_mode={ceil_mode}"
-        ]
-        try:
-            result = pool2d_output_shape(shape, kernel_size, stride, padding, dilation, ceil_mode)
-            params = _two_dim_params(kernel_size, stride, padding, dilation)
-        except ValueError as error:
-            return "\n".join(header + [f"✗ PyTorch raises: {error}"])
-        body = []
-        for name, n, (k, s, p, d) in zip(("H", "W"), shape[-2:], params, strict=True):
-            body += _explain_dim(name, n, k, s, p, d, ceil_mode)
-        return "\n".join(header + body + [f"output shape {result}"])
-    n = _as_int(size, "size")
-    k, s, p, d = _one_dim_params(kernel_size, stride, padding, dilation)
-    header = [
-        f"n={n}, kernel_size={k}, stride={s}, padding={p}, dilation={d}, ceil_mode={ceil_mode}"
-    ]
+    params = (kernel_size, stride, padding, dilation, ceil_mode)
+    shown = ", ".join(f"{n}={v!r}" for n, v in zip((*_NAMES, "ceil_mode"), params, strict=True))
+    header = f"input {tuple(size) if isinstance(size, Iterable) else size}, {shown}"
     try:
-        pool_output_size(n, k, s, p, d, ceil_mode)
-    except ValueError as error:
-        return "\n".join(header + [f"✗ PyTorch raises: {error}"])
-    return "\n".join(header + _explain_dim("n", n, k, s, p, d, ceil_mode))
+        if isinstance(size, Iterable):
+            result = pool2d_output_shape(size, *params)
+            sizes, names = tuple(size)[-2:], ("H", "W")
+        else:
+            result = pool_output_size(size, *params)
+            sizes, names = (size,), ("n",)
+    except (PoolingConfigError, PoolingTypeError) as error:
+        return f"{header}\n✗ PyTorch raises: {error}"
+    v = _check(sizes, *params)
+    body = []
+    for name, n, dim in zip(names, sizes, _per_dim(v), strict=True):
+        body += _explain_dim(name, n, *dim, v["ceil_mode"])
+    footer = [f"output shape {result}"] if isinstance(result, tuple) else []
+    return "\n".join([header, *body, *footer])
 
 
-def _show(value) -> str:
-    if value is None:
-        return "None (= kernel_size)"
-    return repr(tuple(value)) if isinstance(value, (list, tuple)) else repr(value)
-
-
-# --------------------------------------------------------------------------------------------
-# Side by side with PyTorch
-# --------------------------------------------------------------------------------------------
 def pytorch_output_shape(layer: str, input_shape, **params) -> tuple[int, ...] | str:
     """Run ``nn.MaxPool2d`` (``layer="max"``) or ``nn.AvgPool2d`` (``"avg"``) on a zero tensor.
 
-    Returns the output shape, or ``"ErrorType: message"`` when PyTorch raises. An ``(H, W)`` input
-    is run as ``(1, H, W)`` and the channel removed again. Uses real CPU tensors: keep shapes small.
+    Returns the output shape, or ``"ErrorType: message"`` when PyTorch raises (e.g. for an
+    ``(H, W)`` shape, which ``nn.MaxPool2d`` refuses). Uses real CPU tensors: keep shapes small.
     """
     import torch
     from torch import nn
 
-    shape = tuple(input_shape)
-    squeeze = len(shape) == 2
     try:
-        if layer == "max":
-            module = nn.MaxPool2d(**params)
-        elif layer == "avg":
-            if params.get("dilation", 1) not in (1, (1, 1), [1, 1]):
-                raise ValueError("nn.AvgPool2d has no dilation argument; use dilation=1.")
-            module = nn.AvgPool2d(**{k: v for k, v in params.items() if k != "dilation"})
-        else:
+        if layer not in ("max", "avg"):
             raise ValueError(f"layer must be 'max' or 'avg', got {layer!r}.")
-        x = torch.zeros((1, *shape) if squeeze else shape)
+        if layer == "avg" and params.pop("dilation", 1) not in (1, (1, 1), [1, 1]):
+            raise ValueError("nn.AvgPool2d has no dilation argument; use dilation=1.")
+        module = nn.MaxPool2d(**params) if layer == "max" else nn.AvgPool2d(**params)
         with torch.no_grad():
-            out = tuple(module(x).shape)
+            return tuple(module(torch.zeros(tuple(input_shape))).shape)
     except (RuntimeError, ValueError, TypeError, IndexError) as error:
         return f"{type(error).__name__}: {error}"
-    return out[1:] if squeeze else out
 
 
 @dataclass(frozen=True)
-class _Config:
+class ShapeRow:
+    """One configuration, our formula and PyTorch side by side (a row of :func:`shape_table`)."""
+
     input_shape: tuple
     kernel_size: object
     stride: object = None
     padding: object = 0
     dilation: object = 1
     ceil_mode: bool = False
+    formula: tuple | None = None  # pool2d_output_shape, None when it raises
+    max_pool2d: tuple | None = None  # what nn.MaxPool2d returns, None when it raises
+    avg_pool2d: tuple | None = None  # nn.AvgPool2d (dilation 1 only), None when it raises / n/a
+    textbook_ceil: tuple | None = None  # the plain ceil formula's (H, W), only where it is wrong
+    rule: str = ""  # the rule PyTorch's refusal breaks
+    error: str = ""  # our message, with its fix
+    pytorch_error: str = ""  # nn.MaxPool2d's own message
 
-    def params(self) -> dict:
-        return {
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-            "ceil_mode": self.ceil_mode,
-        }
-
-
-def shape_table(configs: Iterable[dict]) -> ShapeTable:
-    """Formula vs PyTorch, one row per configuration.
-
-    Each config is a dict with ``input_shape``, ``kernel_size`` and optionally ``stride``,
-    ``padding``, ``dilation``, ``ceil_mode``. Each row holds the parameters, ``formula`` (our
-    :func:`pool2d_output_shape`, or ``"ValueError"``), ``max_pool2d`` and ``avg_pool2d`` (the shape
-    PyTorch returns on a zero tensor, ``"raises"`` or, for avg with dilation, ``"n/a"``),
-    ``textbook_ceil`` (the plain ceil formula's H×W, only where it differs from PyTorch), ``agree``
-    (formula == PyTorch), and when PyTorch refuses: ``rule`` (the broken rule in a few words),
-    ``error`` (our full message) and ``pytorch_error`` (PyTorch's own).
-    """
-    rows = []
-    for raw in configs:
-        config = _Config(**raw)
-        params = config.params()
-        try:
-            formula: object = pool2d_output_shape(config.input_shape, **params)
-            error = rule = ""
-        except PoolingConfigError as exc:
-            formula, error, rule = "ValueError", str(exc), exc.rule
-        maxed = pytorch_output_shape("max", config.input_shape, **params)
-        if _pair(config.dilation, "dilation") == (1, 1):
-            avg = pytorch_output_shape("avg", config.input_shape, **{**params, "dilation": 1})
-        else:
-            avg = "n/a"
-        textbook = ""
-        if config.ceil_mode and isinstance(maxed, tuple):
-            dims = _two_dim_params(
-                config.kernel_size, config.stride, config.padding, config.dilation
-            )
-            sizes = [
-                textbook_output_size(n, k, s, p, d, ceil_mode=True)
-                for n, (k, s, p, d) in zip(config.input_shape[-2:], dims, strict=True)
-            ]
-            if tuple(sizes) != maxed[-2:]:
-                textbook = f"{sizes[0]}×{sizes[1]}"
-        agree = all(
-            (isinstance(torch_shape, tuple) and formula == torch_shape)
-            or (isinstance(torch_shape, str) and torch_shape != "n/a" and formula == "ValueError")
-            for torch_shape in (maxed, avg)
-            if torch_shape != "n/a"
-        )
-        rows.append(
-            {
-                "input_shape": config.input_shape,
-                "kernel_size": config.kernel_size,
-                "stride": config.stride,
-                "padding": config.padding,
-                "dilation": config.dilation,
-                "ceil_mode": config.ceil_mode,
-                "formula": formula,
-                "max_pool2d": maxed if isinstance(maxed, tuple) else "raises",
-                "avg_pool2d": avg if isinstance(avg, tuple) or avg == "n/a" else "raises",
-                "textbook_ceil": textbook,
-                "agree": agree,
-                "rule": rule,
-                "error": error,
-                "pytorch_error": "" if isinstance(maxed, tuple) else maxed,
-            }
-        )
-    return ShapeTable(rows)
-
-
-_COLUMNS = (
-    ("input_shape", "input"),
-    ("kernel_size", "k"),
-    ("stride", "s"),
-    ("padding", "p"),
-    ("dilation", "d"),
-    ("ceil_mode", "ceil"),
-    ("formula", "formula"),
-    ("max_pool2d", "MaxPool2d"),
-    ("avg_pool2d", "AvgPool2d"),
-    ("textbook_ceil", "textbook ceil (H×W, where wrong)"),
-    ("rule", "rule broken"),
-    ("agree", "agree"),
-)
-
-
-def _cell(key: str, value) -> str:
-    if key == "agree":
-        return "✓" if value else "✗"
-    if key == "stride" and value is None:
-        return "None"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(str(v) for v in value) + ")"
-    return str(value)
-
-
-def table_markdown(rows: Iterable[dict]) -> str:
-    """A Markdown table of :func:`shape_table` rows (display with ``IPython.display.Markdown``)."""
-    lines = [
-        "| " + " | ".join(title for _, title in _COLUMNS) + " |",
-        "|" + "---|" * len(_COLUMNS),
-    ]
-    for row in rows:
-        lines.append("| " + " | ".join(_cell(k, row[k]) for k, _ in _COLUMNS) + " |")
-    return "\n".join(lines)
-
-
-def table_html(rows: Iterable[dict]) -> str:
-    """An HTML table of :func:`shape_table` rows; rows where the textbook is wrong are highlighted."""
-    import html
-
-    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in _COLUMNS)
-    body = []
-    for row in rows:
-        style = ' style="background:#fff3cd"' if row["textbook_ceil"] else ""
-        cells = ""
-        for key, _ in _COLUMNS:
-            tip = (
-                f' title="{html.escape(row["error"])}"' if key == "formula" and row["error"] else ""
-            )
-            cells += f"<td{tip}>{html.escape(_cell(key, row[key]))}</td>"
-        body.append(f"<tr{style}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-class ShapeTable(list):
-    """A list of row dicts that Jupyter shows as a table (HTML, or Markdown in plain front ends)."""
-
-    def _repr_html_(self) -> str:
-        return table_html(self)
-
-    def _repr_markdown_(self) -> str:
-        return table_markdown(self)
-
-
-# --------------------------------------------------------------------------------------------
-# The calculator behind the notebook's sliders
-# --------------------------------------------------------------------------------------------
-@dataclass
-class CalculatorResult:
-    """What the interactive calculator shows: our formula, PyTorch's answer, and a drawing."""
-
-    explanation: str
-    formula_shape: tuple | None  # None when the configuration is invalid
-    pytorch_shape: tuple | None  # what nn.MaxPool2d returned on a zero tensor, None if it raised
-    pytorch_error: str  # "" unless PyTorch raised
-    figure: object  # matplotlib Figure with the windows along H and W, or None if invalid
+    def __getitem__(self, key: str):  # row["formula"] reads like row.formula
+        return getattr(self, key)
 
     @property
     def agree(self) -> bool:
-        return self.formula_shape == self.pytorch_shape
-
-
-def calculator(
-    height: int = 5,
-    width: int = 5,
-    kernel_size: int = 2,
-    stride: int = 2,
-    padding: int = 1,
-    dilation: int = 1,
-    ceil_mode: bool = True,
-    draw: bool = True,
-) -> CalculatorResult:
-    """The plain, testable function behind the notebook's ipywidgets calculator (one channel).
-
-    Runs ``nn.MaxPool2d`` on a zero tensor of shape ``(1, 1, height, width)``, explains the formula
-    and, if ``draw``, returns a matplotlib figure of the windows along H and along W.
-    """
-    shape = (1, 1, height, width)
-    params = {
-        "kernel_size": kernel_size,
-        "stride": stride,
-        "padding": padding,
-        "dilation": dilation,
-        "ceil_mode": ceil_mode,
-    }
-    try:
-        formula: tuple | None = pool2d_output_shape(shape, **params)
-    except ValueError:
-        formula = None
-    actual = pytorch_output_shape("max", shape, **params)
-    figure = None
-    if draw and formula is not None:
-        from utils.shapes_drawing import draw_windows_2d_axes
-
-        figure = draw_windows_2d_axes(
-            height, width, kernel_size, stride, padding, dilation, ceil_mode
+        """Our formula gives PyTorch's shape, or refuses where PyTorch refuses."""
+        return self.formula == self.max_pool2d and (
+            self.avg_pool2d in (None, self.formula) or self.dilation not in (1, (1, 1))
         )
-    return CalculatorResult(
-        explanation=explain(shape, **params),
-        formula_shape=formula,
-        pytorch_shape=actual if isinstance(actual, tuple) else None,
-        pytorch_error="" if isinstance(actual, tuple) else actual,
-        figure=figure,
+
+
+_FIELDS = ("input_shape", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "formula")
+_TITLES = ("input", "k", "s", "p", "d", "ceil", "formula", "MaxPool2d", "AvgPool2d")
+_COLUMNS = dict(
+    zip(
+        _FIELDS + ("max_pool2d", "avg_pool2d", "textbook_ceil", "rule", "agree"),
+        _TITLES + ("textbook ceil (where wrong)", "rule broken", "agree"),
+        strict=True,
     )
+)
+
+
+def _cell(row: ShapeRow, key: str) -> str:
+    value = getattr(row, key)
+    if key == "agree":
+        return "✓" if value else "✗"
+    if value is None and key in ("formula", "max_pool2d", "avg_pool2d"):
+        return "n/a" if key == "avg_pool2d" and row.dilation not in (1, (1, 1)) else "raises"
+    return "" if value is None and key == "textbook_ceil" else str(value)
+
+
+class ShapeTable(list):
+    """The rows of :func:`shape_table`; Jupyter shows them as a table (HTML or Markdown)."""
+
+    def _repr_markdown_(self) -> str:
+        lines = ["| " + " | ".join(_COLUMNS.values()) + " |", "|" + "---|" * len(_COLUMNS)]
+        return "\n".join(
+            lines + ["| " + " | ".join(_cell(r, k) for k in _COLUMNS) + " |" for r in self]
+        )
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(t)}</th>" for t in _COLUMNS.values())
+        rows = "".join(
+            f"<tr title='{html.escape(r.error)}'>"
+            + "".join(f"<td>{html.escape(_cell(r, k))}</td>" for k in _COLUMNS)
+            + "</tr>"
+            for r in self
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def shape_table(configs: Iterable[dict]) -> ShapeTable:
+    """Our formula next to what ``nn.MaxPool2d`` and ``nn.AvgPool2d`` return, one row per config.
+
+    Each config is a dict with ``input_shape``, ``kernel_size`` and optionally ``stride``,
+    ``padding``, ``dilation``, ``ceil_mode`` (``nn.MaxPool2d``'s names). Returns a list of
+    :class:`ShapeRow` that Jupyter displays as a table.
+    """
+    rows = ShapeTable()
+    for config in configs:
+        row = ShapeRow(**config)
+        params = {f.name: getattr(row, f.name) for f in fields(ShapeRow)[1:6]}
+        try:
+            formula, rule, error = pool2d_output_shape(row.input_shape, **params), "", ""
+        except (PoolingConfigError, PoolingTypeError) as exc:
+            formula, rule, error = None, exc.rule, str(exc)
+        maxed = pytorch_output_shape("max", row.input_shape, **params)
+        avg = pytorch_output_shape("avg", row.input_shape, **params)
+        textbook = None
+        if row.ceil_mode and formula:
+            sizes = tuple(row.input_shape)[-2:]
+            dims = _per_dim(_check(sizes, *params.values()))
+            plain = tuple(
+                textbook_output_size(n, *dim, True) for n, dim in zip(sizes, dims, strict=True)
+            )
+            textbook = plain if plain != formula[-2:] else None
+        ran = isinstance(maxed, tuple)
+        found = dict(formula=formula, rule=rule, error=error, textbook_ceil=textbook)
+        found.update(max_pool2d=maxed if ran else None, pytorch_error="" if ran else maxed)
+        rows.append(replace(row, avg_pool2d=avg if isinstance(avg, tuple) else None, **found))
+    return rows
