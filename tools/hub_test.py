@@ -125,7 +125,8 @@ class Tracker:
         self.root = psutil.Process(root_pid)
         self.seen: dict[int, float] = {root_pid: self.root.create_time()}
         self.peak: dict[str, int] = {}
-        self.user_of: dict[int, str] = {}
+        self.role_peak: dict[str, int] = {}  # max over students of one role's RSS
+        self.user_of: dict[int, tuple[str, str] | None] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._thread.start()
@@ -142,25 +143,35 @@ class Tracker:
                 pass
         return procs
 
-    def _user(self, p: psutil.Process) -> str | None:
+    def _user(self, p: psutil.Process) -> tuple[str, str] | None:
+        """(user, role) of a process of a student's server; role: server, kernel or tensorboard."""
         if p.pid not in self.user_of:
             try:
-                self.user_of[p.pid] = p.environ().get("JUPYTERHUB_USER", "")
+                user = p.environ().get("JUPYTERHUB_USER", "")
+                cmd = " ".join(p.cmdline())
             except (psutil.Error, OSError):
                 return None
-        return self.user_of[p.pid] or None
+            role = ("tensorboard" if "tensorboard" in cmd else "kernel" if "ipykernel" in cmd
+                    else "server")
+            self.user_of[p.pid] = (user, role) if user else None
+        return self.user_of[p.pid]
 
     def sample(self) -> None:
         totals: dict[str, int] = {}
+        roles: dict[tuple[str, str], int] = {}
         for p in self.tree():
             try:
-                user = self._user(p)
-                if user:
-                    totals[user] = totals.get(user, 0) + p.memory_info().rss
+                who = self._user(p)
+                if who:
+                    rss = p.memory_info().rss
+                    totals[who[0]] = totals.get(who[0], 0) + rss
+                    roles[who] = roles.get(who, 0) + rss
             except psutil.Error:
                 pass
         for user, rss in totals.items():
             self.peak[user] = max(self.peak.get(user, 0), rss)
+        for (_, role), rss in roles.items():
+            self.role_peak[role] = max(self.role_peak.get(role, 0), rss)
 
     def _loop(self) -> None:
         while not self._stop.wait(0.5):
@@ -467,6 +478,7 @@ class Result:
     students: list[Student]
     checks: list[tuple[str, bool]]
     peak_mb: dict[str, float]
+    role_mb: dict[str, float]
     seconds: float
     lesson: str
 
@@ -486,7 +498,8 @@ class Result:
                 f"embeds via proxy {sum(s.embed_ok for s in self.students)}/{n}, "
                 f"images served {sum(s.images for s in self.students)}, "
                 f"isolation checks passed {passed}/{len(self.checks)}, "
-                f"peak memory per student median {statistics.median(peaks):.0f} MB max {max(peaks):.0f} MB, "
+                f"peak memory per student median {statistics.median(peaks):.0f} MB max {max(peaks):.0f} MB "
+                f"({', '.join(f'{r} {mb:.0f}' for r, mb in sorted(self.role_mb.items()))}), "
                 f"login to first TensorBoard image {timing}; total {self.seconds:.0f} s "
                 f"-> {'PASS' if self.ok else 'FAIL'}")
 
@@ -541,7 +554,8 @@ def run(n: int = 5, lesson: str = DEFAULT_LESSON, insecure: bool = False, log=pr
             if not ok:
                 log(f"  isolation FAILED: {what}")
         peak = {u: rss / 1e6 for u, rss in hub.tracker.peak.items()}
-        return Result(students, checks, peak, time.monotonic() - start, lesson)
+        roles = {r: rss / 1e6 for r, rss in hub.tracker.role_peak.items()}
+        return Result(students, checks, peak, roles, time.monotonic() - start, lesson)
     finally:
         if cleanup in _cleanups:
             _cleanups.remove(cleanup)
