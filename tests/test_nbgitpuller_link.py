@@ -79,6 +79,7 @@ def test_repull_merges_teacher_update_and_keeps_student_edits(tmp_path):
     nb.cells[0].source = "# my answer\nx0 = 42"
     nbformat.write(nb, student / "notebooks" / "01.ipynb")
     (student / "notebooks" / "my_notes.md").write_text("mine\n")
+    (student / "README.md").unlink()  # deleted by mistake: the next click brings it back
 
     # The teacher fixes the last cell of the same notebook and another file.
     tnb = nbformat.read(teacher / "notebooks" / "01.ipynb", 4)
@@ -95,7 +96,7 @@ def test_repull_merges_teacher_update_and_keeps_student_edits(tmp_path):
     assert merged.cells[0].source == "# my answer\nx0 = 42"          # student's edit kept
     assert merged.cells[-1].source == "# cell 7, fixed\nx7 = 700"     # teacher's fix arrived
     assert [c.source for c in merged.cells[1:-1]] == cells[1:-1]
-    assert (student / "README.md").read_text() == "v2\n"
+    assert (student / "README.md").read_text() == "v2\n"  # restored, and updated
     assert (student / "notebooks" / "02.ipynb").exists()
     assert (student / "notebooks" / "my_notes.md").read_text() == "mine\n"
 

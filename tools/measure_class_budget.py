@@ -130,10 +130,17 @@ def measure_kernel(notebook: Path, logs: Path) -> tuple[int, float]:
     return peak.peak, seconds
 
 
-def measure_tensorboard(logs: Path) -> tuple[int, int]:
+#: TensorBoard with only its built-in plugins (no ``tensorboard_plugins`` entry points), to show their cost.
+BUILTIN_ONLY = ("import sys; from tensorboard import default, program; "
+                "tb = program.TensorBoard(plugins=default.get_static_plugins()); "
+                "tb.configure(argv=[None, *sys.argv[1:]]); sys.exit(tb.main())")
+
+
+def measure_tensorboard(logs: Path, builtin_only: bool = False) -> tuple[int, int]:
     """(peak RSS of a TensorBoard that served every image under ``logs``, images served)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tensorboard.main", "--logdir", str(logs),
+    launcher = ["-c", BUILTIN_ONLY] if builtin_only else ["-m", "tensorboard.main"]
+    proc = subprocess.Popen([sys.executable, *launcher, "--logdir", str(logs),
                              "--host", "127.0.0.1", "--port", str(port),
                              "--samples_per_plugin", "images=1000"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -214,18 +221,24 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = args.notebooks or lesson_notebooks()
     tmp = Path(tempfile.mkdtemp(prefix="course-budget-"))
     try:
-        print("| lesson | kernel peak RSS | run time | TensorBoard peak RSS | images served |")
-        print("|---|---:|---:|---:|---:|")
-        kernels, boards = [], []
+        print("| lesson | kernel peak RSS | run time | TensorBoard peak RSS | images served "
+              "| TensorBoard, its own plugins only |")
+        print("|---|---:|---:|---:|---:|---:|")
+        kernels, boards, bare = [], [], []
         for nb in notebooks:
             logs = tmp / "logs" / nb.stem
             logs.mkdir(parents=True)
             kernel, seconds = measure_kernel(nb.resolve(), logs)
-            board, served = measure_tensorboard(logs) if any(logs.rglob("*tfevents*")) else (0, 0)
+            has_run = any(logs.rglob("*tfevents*"))
+            board, served = measure_tensorboard(logs) if has_run else (0, 0)
+            own = measure_tensorboard(logs, builtin_only=True)[0] if has_run else 0
             kernels.append(kernel / 1e6)
             boards.append(board / 1e6)
+            bare.append(own / 1e6)
             tb = f"{board / 1e6:.0f} MB" if board else "(no run)"
-            print(f"| {nb.stem} | {kernel / 1e6:.0f} MB | {seconds:.0f} s | {tb} | {served} |", flush=True)
+            tb_own = f"{own / 1e6:.0f} MB" if own else "(no run)"
+            print(f"| {nb.stem} | {kernel / 1e6:.0f} MB | {seconds:.0f} s | {tb} | {served} | {tb_own} |",
+                  flush=True)
         (tmp / "server").mkdir()
         server = measure_server(tmp / "server") / 1e6
         (tmp / "hub").mkdir()
@@ -235,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nPer student: kernel {max(kernels):.0f} MB (heaviest lesson) + TensorBoard "
               f"{max(boards):.0f} MB + Jupyter server {server:.0f} MB = {per_student:.0f} MB. "
               f"Hub + proxy: {hub_mb:.0f} MB{'' if hub is not None else ' (assumed; proxy not installed)'}.")
+        if max(boards) - max(bare) > 100:
+            print(f"Installed TensorBoard plugins add {max(boards) - max(bare):.0f} MB to every TensorBoard "
+                  f"(with TensorBoard's own plugins only: {max(bare):.0f} MB); a plugin that imports torch "
+                  "costs about this much.")
         print(f"Self-paced column: at most {args.active:.0%} of the class active at once.\n")
         print("\n".join(sizing_table(per_student, hub_mb, args.active)))
     finally:
