@@ -1,6 +1,7 @@
 """A real JupyterHub on 127.0.0.1 with two students (tools/hub_test.py), and its negative control:
 the isolation checks must FAIL when the hub's auth is taken out of the path to a student's TensorBoard
-and the servers listen beyond loopback. About 1.5 minutes each on two cores."""
+and the servers listen beyond loopback; and Ctrl+C / SIGTERM stop everything. About 1.5 minutes for each
+hub run on two cores."""
 
 from __future__ import annotations
 
@@ -59,3 +60,32 @@ def test_isolation_checks_fail_without_the_hubs_auth():
     # the probes that still go through the hub are refused as before
     assert all(ok for what, ok in result.checks if "server API" in what or "files" in what)
     assert not result.ok and "FAIL" in result.summary()
+
+
+@pytest.mark.parametrize("sig, code", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_ctrl_c_or_sigterm_stops_everything(tmp_path, sig, code):
+    """Interrupted while the students work: the hub, its proxy, servers and kernels all stop."""
+    import signal
+    import time
+
+    import psutil
+
+    out = tmp_path / "out.txt"
+    with out.open("w") as f:
+        proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "hub_test.py"), "-n", "2"],
+                                stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 180
+        while "hub at" not in out.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(8)  # students are logging in and starting servers
+        started = psutil.Process(proc.pid).children(recursive=True)
+        assert any("jupyterhub" in " ".join(p.cmdline()) for p in started)
+        proc.send_signal(getattr(signal, sig))
+        assert proc.wait(timeout=120) == code
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    time.sleep(1)
+    left = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == [], [(p.pid, p.cmdline()[:3]) for p in left]

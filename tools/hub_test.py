@@ -573,7 +573,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("isolation needs at least 2 students")
     atexit.register(_cleanup_all)
     signal.signal(signal.SIGTERM, _on_sigterm)
-    result = run(args.students, args.lesson, insecure=args.insecure, keep=args.keep)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C, even if started in background
+    try:
+        result = run(args.students, args.lesson, insecure=args.insecure, keep=args.keep)
+    except KeyboardInterrupt:
+        print("hub-test interrupted; the hub, its servers, kernels and TensorBoards are stopped.")
+        return 130
     print(result.summary())
     return 0 if result.ok else 1
 
