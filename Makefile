@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 6006
 LAB_PORT ?= 8888
 
-.PHONY: help venv demo test test-fast lint format lab tensorboard bench slides clean
+.PHONY: help venv demo test test-fast lint format lab tensorboard bench slides clean hub-test
 
 help:
 	@echo "make demo         set up .venv, execute every notebook headless, write logs/ and build/"
@@ -18,6 +18,7 @@ help:
 	@echo "make slides       offline reveal.js decks of every lesson in build/slides/"
 	@echo "make lint         ruff on code and notebooks"
 	@echo "make clean        remove build/ and logs/ runs (keeps .venv)"
+	@echo "make hub-test     a real JupyterHub on 127.0.0.1, N=5 students (N=10 make hub-test)"
 
 # The virtual environment is made once and reinstalled only when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -60,3 +61,14 @@ slides: $(STAMP)
 clean:
 	rm -rf build
 	find logs -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
+
+# A real JupyterHub on 127.0.0.1 with N simulated students (see README, Teaching a class).
+N ?= 5
+LESSON ?= notebooks/01_max_pooling.ipynb
+CHP := build/hub/node_modules/.bin/configurable-http-proxy
+
+$(CHP):
+	npm install --prefix build/hub --no-audit --no-fund configurable-http-proxy@5
+
+hub-test: $(STAMP) $(CHP)
+	$(PY) tools/hub_test.py -n $(N) --lesson $(LESSON)

@@ -330,15 +330,29 @@ def tensorboard_args(logdir: str | Path | None = None, port: int = 6006) -> list
             "--samples_per_plugin", f"images={samples_needed(root)}"]
 
 
+def hub_proxy_url() -> str | None:
+    """On a JupyterHub, the ``TENSORBOARD_PROXY_URL`` that embeds TensorBoard through the user's own
+    server (jupyter-server-proxy, behind the hub's login), e.g. ``/user/ada/proxy/%PORT%/``; else None.
+
+    JupyterHub sets ``JUPYTERHUB_SERVICE_PREFIX`` in every single-user server and its kernels.
+    """
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    return prefix.rstrip("/") + "/proxy/%PORT%/" if prefix else None
+
+
 def show_tensorboard(logdir: str | Path | None = None, port: int = 6006) -> str:
     """Embed TensorBoard in a Jupyter front end; headless, only print how to open it.
 
     Returns the command line (also printed). Inside Jupyter this runs the ``%tensorboard`` magic,
     which starts the server on 127.0.0.1 (never exposed to the network).
     """
-    args = tensorboard_args(logdir, port)
+    proxy = hub_proxy_url()
+    # On a hub, students may share one machine's loopback (TLJH): let TensorBoard pick a free port.
+    args = tensorboard_args(logdir, 0 if proxy else port)
     command = "tensorboard " + " ".join(args)
     if in_notebook_frontend():
+        if proxy:  # embed through <prefix>proxy/<port>/, not the browser's own localhost
+            os.environ.setdefault("TENSORBOARD_PROXY_URL", proxy)
         from IPython import get_ipython
 
         # %tensorboard looks for a `tensorboard` program on PATH; a Jupyter started without
