@@ -93,6 +93,17 @@ def _as_batch(x: torch.Tensor, name: str) -> torch.Tensor:
     return x.detach().to("cpu", torch.float32)
 
 
+def prepare(layer: nn.Module | dict, inputs: torch.Tensor, outputs: torch.Tensor):
+    """Check that ``outputs`` is what ``layer`` makes of ``inputs``; return (description, x, y).
+
+    ``x`` and ``y`` are N×C×H×W float32 CPU copies. Used by ``log_layer`` and the notebook widget.
+    """
+    described = describe_layer(layer)
+    x, y = _as_batch(inputs, "inputs"), _as_batch(outputs, "outputs")
+    _check_shapes(described, x, y)
+    return described, x, y
+
+
 def _check_shapes(layer: dict, inputs: torch.Tensor, outputs: torch.Tensor) -> None:
     if inputs.shape[:2] != outputs.shape[:2]:
         raise ValueError(
@@ -136,9 +147,7 @@ def log_layer(writer, layer: nn.Module | dict, step: int, inputs: torch.Tensor,
     """
     if isinstance(step, bool) or int(step) != step or step < 0:
         raise ValueError(f"step must be a non-negative int (the batch index), got {step!r}.")
-    described = describe_layer(layer)
-    x, y = _as_batch(inputs, "inputs"), _as_batch(outputs, "outputs")
-    _check_shapes(described, x, y)
+    described, x, y = prepare(layer, inputs, outputs)
     if images:
         writer.add_images(tag_input, x, step)
         writer.add_images(tag_output, y, step)
