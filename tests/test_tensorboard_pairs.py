@@ -161,7 +161,7 @@ def test_every_step_is_served_and_images_equal_the_event_files(server, tmp_path_
         steps = _json(server, "steps?run=" + run)
         assert [s["step"] for s in steps] == list(range(len(logged)))
         events = EventAccumulator(str(logdir / run), size_guidance={"images": 0}).Reload()
-        for entry, (x, y) in zip(steps, logged):
+        for entry, (x, y) in zip(steps, logged, strict=True):
             if run != "plain":
                 assert entry["shapes"] == {"input": list(x.shape), "output": list(y.shape)}
             for tag in ("input", "output"):
@@ -289,7 +289,7 @@ def test_hover_max_pooling_shows_the_window_pytorch_uses(browser_page, run):
         assert len(cells) == 9  # the whole 3×3 window, padding and overhang drawn as such
         assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
         values = json.loads(shown["values"])
-        for (r, q, kind), v in zip(cells, values):
+        for (r, q, kind), v in zip(cells, values, strict=True):
             assert (v is None) == (kind != "real")
             if v is not None:
                 assert v == pytest.approx(float(x[k, c, r, q]), rel=1e-6)

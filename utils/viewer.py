@@ -93,7 +93,7 @@ def pair_data(inputs, outputs, layer: nn.Module | dict) -> dict:
     if len(inputs) != len(outputs) or not inputs:
         raise ValueError(f"Give as many outputs as inputs (one per step), got {len(inputs)} and {len(outputs)}.")
     steps = []
-    for x, y in zip(inputs, outputs):
+    for x, y in zip(inputs, outputs, strict=True):
         described, x, y = prepare(layer, x, y)
         steps.append({"shapes": {"input": list(x.shape), "output": list(y.shape)},
                       "input_png": _png(x), "output_png": _png(y), "input": _values(x), "output": _values(y)})

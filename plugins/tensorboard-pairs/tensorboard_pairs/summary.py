@@ -21,9 +21,10 @@ Per step this writes, into the writer's run:
   A PNG holds 256 levels in [0, 1]; an average is rounded and a dropout output of 2.0 shows white.
 
 Why not ``writer.add_tensor``: it tags its data for a plugin called "tensor", and TensorBoard's default
-(fast) loader keeps only data whose plugin it knows or whose metadata names a data class. So the tensor
-summary that ``torch.utils.tensorboard.summary.tensor_proto`` builds gets this plugin's name and
-``DATA_CLASS_TENSOR`` and is written with the writer's public ``file_writer.add_summary``.
+(fast) loader keeps only data whose plugin it knows or whose metadata names a data class (checked with
+tensorboard 2.21: ``add_tensor`` data never reaches ``data_provider.read_tensors``). So the tensors are
+TensorBoard ``Summary`` protos (``make_tensor_proto``) with this plugin's name and ``DATA_CLASS_TENSOR``,
+written with the writer's public ``file_writer.add_summary``; no other dashboard shows them.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ import json
 import math
 
 import torch
-from tensorboard.compat.proto.summary_pb2 import DataClass
+from tensorboard.compat.proto.summary_pb2 import DataClass, Summary, SummaryMetadata
+from tensorboard.util.tensor_util import make_tensor_proto
 from torch import nn
-from torch.utils.tensorboard.summary import tensor_proto
 
 PLUGIN_NAME = "pairs"
 VERSION = 1
@@ -51,13 +52,16 @@ def _pair(value) -> list[int]:
     return [int(value), int(value)] if isinstance(value, int) else [int(v) for v in value]
 
 
-def describe_layer(layer: nn.Module | dict) -> dict:
+def describe_layer(layer: nn.Module | dict | None) -> dict:
     """The layer's parameters as a JSON-ready dict: what the dashboard needs to draw a window.
 
     ``nn.MaxPool2d`` / ``nn.AvgPool2d`` -> kernel_size, stride, padding, dilation, ceil_mode (and
     count_include_pad, divisor_override); ``nn.Dropout*`` -> p and training. Any other module is
-    described by name only (shown side by side, without hover details). A dict is returned as is.
+    described by name only (shown side by side, without hover details), as is ``None``.
+    A dict is returned as is.
     """
+    if layer is None:  # a pair from an unknown layer: side by side, no hover details
+        return {"type": "unknown layer", "repr": "unknown layer", "kind": "other"}
     if isinstance(layer, dict):
         return dict(layer)
     described = {"type": type(layer).__name__, "repr": repr(layer)}
@@ -126,11 +130,12 @@ def _check_shapes(layer: dict, inputs: torch.Tensor, outputs: torch.Tensor) -> N
 
 
 def _write_tensor(writer, tag: str, value: torch.Tensor, step: int, content: dict) -> None:
-    summary = tensor_proto(tag, value)
-    metadata = summary.value[0].metadata
-    metadata.plugin_data.plugin_name = PLUGIN_NAME
-    metadata.plugin_data.content = json.dumps(content).encode()
-    metadata.data_class = DataClass.DATA_CLASS_TENSOR
+    metadata = SummaryMetadata(
+        plugin_data=SummaryMetadata.PluginData(plugin_name=PLUGIN_NAME,
+                                               content=json.dumps(content).encode()),
+        data_class=DataClass.DATA_CLASS_TENSOR)
+    summary = Summary(value=[Summary.Value(tag=tag, metadata=metadata,
+                                           tensor=make_tensor_proto(value.numpy()))])
     writer.file_writer.add_summary(summary, int(step))
 
 
