@@ -257,7 +257,7 @@ export function mountPairViewer(root) {
     }
     info.append(table, el("div", { class: "pv-out", text }));
     if (layer.dilation && (layer.dilation[0] > 1 || layer.dilation[1] > 1))
-      info.append(el("div", { class: "pv-note", text: `dilation ${layer.dilation}: the window takes every ${layer.dilation[0]}th pixel; the holes are skipped` }));
+      info.append(el("div", { class: "pv-note", text: `dilation ${layer.dilation.join("×")}: the window takes one pixel in every ${layer.dilation[0]} (the holes between are skipped)` }));
   }
 
   function refreshHover() {
