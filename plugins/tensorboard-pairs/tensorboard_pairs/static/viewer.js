@@ -1,0 +1,361 @@
+// The pair viewer: a layer's input and output at one step, side by side, at true pixel size times an
+// integer zoom, nearest neighbour. Hover (or click to pin) an output pixel: its pooling window is
+// outlined on the input (dilation holes, padding and the ceil-mode overhang included) and its values
+// listed; for dropout, the input value, kept or dropped, and the output value.
+// Shared by the TensorBoard dashboard (index.js) and the notebook widget (utils/viewer.py).
+// No build step, no imports, nothing from the network.
+
+const STYLE = `
+.pv { font: 13px/1.4 Roboto, Arial, sans-serif; color: #212121; }
+.pv-controls { display: flex; flex-wrap: wrap; gap: 6px 16px; align-items: center; margin: 4px 0 10px; }
+.pv-controls label { display: inline-flex; gap: 6px; align-items: center; }
+.pv-slider { width: 260px; }
+.pv-step { width: 5em; }
+.pv-panes { display: flex; gap: 20px; align-items: flex-start; flex-wrap: wrap; }
+.pv-panes figure { margin: 0; }
+.pv-panes figcaption { color: #555; margin-bottom: 4px; }
+.pv canvas { image-rendering: pixelated; display: block; cursor: crosshair; }
+.pv-info { min-width: 260px; max-width: 420px; }
+.pv-info table { border-collapse: collapse; margin: 6px 0; }
+.pv-info td { border: 1px solid #bbb; padding: 2px 6px; text-align: right; font-family: monospace; }
+.pv-info td.pad { color: #1565c0; background: #e3f2fd; }
+.pv-info td.over { color: #e65100; background: #fff3e0; }
+.pv-info td.win { font-weight: bold; background: #ffe0e6; }
+.pv-note { color: #666; }
+.pv-legend span { display: inline-block; margin-right: 12px; }
+.pv-legend i { display: inline-block; width: 10px; height: 10px; border: 2px solid; margin-right: 4px; vertical-align: -2px; }
+`;
+const COLOURS = { real: "#ff1744", pad: "#2979ff", over: "#ff9100", out: "#ff1744" };
+const CHANNELS = ["R", "G", "B"];
+
+// --- window arithmetic (PyTorch's pooling semantics) -------------------------------------------
+function axisCells(o, k, s, p, d, n) {
+  const cells = [];
+  for (let t = 0; t < k; t++) {
+    const idx = o * s - p + t * d;
+    cells.push({ idx, kind: idx < 0 ? "pad" : idx < n ? "real" : idx < n + p ? "pad" : "over" });
+  }
+  return cells;
+}
+
+// The k×k cells of output pixel (i, j)'s window, row-major: {r, c, kind: real|pad|over}.
+export function poolWindow(layer, H, W, i, j) {
+  const rows = axisCells(i, layer.kernel_size[0], layer.stride[0], layer.padding[0], layer.dilation[0], H);
+  const cols = axisCells(j, layer.kernel_size[1], layer.stride[1], layer.padding[1], layer.dilation[1], W);
+  const cells = [];
+  for (const r of rows) for (const c of cols) {
+    const kinds = [r.kind, c.kind];
+    const kind = kinds.includes("over") ? "over" : kinds.includes("pad") ? "pad" : "real";
+    cells.push({ r: r.idx, c: c.idx, kind });
+  }
+  return cells;
+}
+
+// Where image k of an N-image batch sits in the logged grid picture (or null if it does not fit).
+export function imageRect(grid, shape, k, width, height) {
+  const [N, , H, W] = shape;
+  const cols = Math.min(N, grid.ncols), rows = Math.ceil(N / cols), pad = N === 1 ? 0 : grid.padding;
+  if (cols * W + (cols + 1) * pad !== width || rows * H + (rows + 1) * pad !== height) return null;
+  return { x: pad + (k % cols) * (W + pad), y: pad + Math.floor(k / cols) * (H + pad), w: W, h: H };
+}
+
+export function decodeValues(entry) {
+  const bytes = Uint8Array.from(atob(entry.data), (ch) => ch.charCodeAt(0));
+  return { shape: entry.shape, data: new Float32Array(bytes.buffer) };
+}
+
+function at(values, n, c, h, w) {
+  const [, C, H, W] = values.shape;
+  return values.data[((n * C + c) * H + h) * W + w];
+}
+
+const fmt = (v) => (v === undefined || v === null ? "" : Number.isFinite(v) ? v.toFixed(3) : String(v));
+
+function el(tag, attrs = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v; else node.setAttribute(k, v);
+  }
+  for (const child of [].concat(children)) node.append(child);
+  return node;
+}
+
+// --- the viewer -----------------------------------------------------------------------------------
+// source: {steps: [{step, shapes: {input, output} | null, values: bool}], layer, grid,
+//          loadImages(index) -> Promise<{input, output}> (ImageBitmap or image elements),
+//          loadValues(index) -> Promise<{input, output} | null>} (decoded with decodeValues)
+export function mountPairViewer(root) {
+  root.append(el("style", { text: STYLE }));
+  const slider = el("input", { type: "range", class: "pv-slider", min: 0, max: 0, value: 0 });
+  const stepBox = el("input", { type: "number", class: "pv-step", min: 0 });
+  const stepOf = el("span", { class: "pv-note" });
+  const imageSel = el("select", { class: "pv-image" });
+  const zoomSel = el("select", { class: "pv-zoom" });
+  for (let z = 1; z <= 16; z++) zoomSel.append(el("option", { value: z, text: `×${z}` }));
+  const channelSel = el("select", { class: "pv-channel" });
+  CHANNELS.forEach((name, c) => channelSel.append(el("option", { value: c, text: name })));
+  const inCanvas = el("canvas", { class: "pv-input" }), outCanvas = el("canvas", { class: "pv-output" });
+  const inCap = el("figcaption"), outCap = el("figcaption");
+  const info = el("div", { class: "pv-info" }), status = el("div", { class: "pv-note pv-status" });
+  const legend = el("div", { class: "pv-legend pv-note" });
+  const channelLabel = el("label", {}, ["channel", channelSel]);
+  const imageLabel = el("label", {}, ["image", imageSel]);
+  const box = el("div", { class: "pv" }, [
+    el("div", { class: "pv-controls" }, [
+      el("label", {}, ["step", slider, stepBox, stepOf]), imageLabel, el("label", {}, ["zoom", zoomSel]),
+      channelLabel]),
+    el("div", { class: "pv-panes" }, [
+      el("figure", {}, [inCap, inCanvas]), el("figure", {}, [outCap, outCanvas]), info]),
+    legend, status]);
+  root.append(box);
+
+  const state = { source: null, index: 0, image: 0, zoom: 4, channel: 0, hover: null, pinned: false,
+                  bitmaps: new Map(), values: new Map(), margin: 0, rects: null };
+
+  function current() { return state.source && state.source.steps[state.index]; }
+  function kind() { const layer = state.source && state.source.layer; return layer ? layer.kind : null; }
+
+  function layoutFor(bitmaps) {
+    const entry = current(), grid = state.source.grid;
+    if (!entry.shapes || !grid) return null;
+    const k = Math.min(state.image, entry.shapes.input[0] - 1);
+    const input = imageRect(grid, entry.shapes.input, k, bitmaps.input.width, bitmaps.input.height);
+    const output = imageRect(grid, entry.shapes.output, k, bitmaps.output.width, bitmaps.output.height);
+    return input && output ? { input, output, k } : null;
+  }
+
+  function marginFor(layout) {
+    const layer = state.source.layer;
+    if (!layout || !layer || (layer.kind !== "max" && layer.kind !== "avg")) return 0;
+    let m = 0;
+    for (const a of [0, 1]) {
+      const n = a ? layout.input.w : layout.input.h, o = a ? layout.output.w : layout.output.h;
+      const end = (o - 1) * layer.stride[a] - layer.padding[a] + layer.dilation[a] * (layer.kernel_size[a] - 1) + 1;
+      m = Math.max(m, layer.padding[a], end - n);
+    }
+    return m;
+  }
+
+  function draw() {
+    const entry = current(), bitmaps = entry && state.bitmaps.get(state.index);
+    if (!bitmaps) return;
+    const z = state.zoom, layout = layoutFor(bitmaps);
+    state.rects = layout;
+    const M = (state.margin = marginFor(layout));
+    const src = layout ? layout.input : { x: 0, y: 0, w: bitmaps.input.width, h: bitmaps.input.height };
+    const dst = layout ? layout.output : { x: 0, y: 0, w: bitmaps.output.width, h: bitmaps.output.height };
+    inCanvas.width = (src.w + 2 * M) * z; inCanvas.height = (src.h + 2 * M) * z;
+    outCanvas.width = dst.w * z; outCanvas.height = dst.h * z;
+    for (const c of [inCanvas, outCanvas]) { c.style.width = `${c.width}px`; c.style.height = `${c.height}px`; }
+    const ci = inCanvas.getContext("2d"), co = outCanvas.getContext("2d");
+    ci.imageSmoothingEnabled = false; co.imageSmoothingEnabled = false;
+    ci.fillStyle = "#eceff1"; ci.fillRect(0, 0, inCanvas.width, inCanvas.height);
+    ci.drawImage(bitmaps.input, src.x, src.y, src.w, src.h, M * z, M * z, src.w * z, src.h * z);
+    co.drawImage(bitmaps.output, dst.x, dst.y, dst.w, dst.h, 0, 0, dst.w * z, dst.h * z);
+    inCap.textContent = `input ${src.w}×${src.h}` + (M ? ` (grey: ${M} cell margin outside the image)` : "");
+    outCap.textContent = `output ${dst.w}×${dst.h}`;
+    if (state.hover) drawHover(ci, co);
+    box.dataset.drawnStep = entry.step;
+    box.dataset.drawnAt = performance.now();
+    box.dispatchEvent(new CustomEvent("pv-drawn", { detail: { step: entry.step } }));
+  }
+
+  function outline(ctx, r, c, colour, dashed, offset) {
+    const z = state.zoom, w = Math.max(1, Math.min(2, Math.floor(z / 3)));
+    ctx.save();
+    ctx.strokeStyle = colour; ctx.lineWidth = w;
+    if (dashed) ctx.setLineDash([Math.max(2, z / 4), Math.max(2, z / 4)]);
+    ctx.strokeRect((c + offset) * z + w / 2, (r + offset) * z + w / 2, z - w, z - w);
+    if (z < 4) { ctx.globalAlpha = 0.45; ctx.fillStyle = colour; ctx.fillRect((c + offset) * z, (r + offset) * z, z, z); }
+    ctx.restore();
+  }
+
+  // A black-and-yellow frame around cells r0..r1, c0..c1, so that the eye finds them on any picture.
+  function frame(ctx, r0, c0, r1, c1, offset) {
+    const z = state.zoom, x = (c0 + offset) * z - 3, y = (r0 + offset) * z - 3;
+    const w = (c1 - c0 + 1) * z + 6, h = (r1 - r0 + 1) * z + 6;
+    ctx.save();
+    ctx.lineWidth = 3; ctx.strokeStyle = "rgba(0, 0, 0, 0.85)"; ctx.strokeRect(x, y, w, h);
+    ctx.lineWidth = 1; ctx.strokeStyle = "#ffeb3b"; ctx.strokeRect(x, y, w, h);
+    ctx.restore();
+  }
+
+  function drawHover(ci, co) {
+    const { i, j } = state.hover, layer = state.source.layer, M = state.margin, rects = state.rects;
+    frame(co, i, j, i, j, 0);
+    outline(co, i, j, COLOURS.out, false, 0);
+    if (!rects) return;
+    if (layer.kind === "dropout") { frame(ci, i, j, i, j, M); outline(ci, i, j, COLOURS.real, false, M); return; }
+    const cells = poolWindow(layer, rects.input.h, rects.input.w, i, j);
+    const rs = cells.map((q) => q.r), cs = cells.map((q) => q.c);
+    frame(ci, Math.min(...rs), Math.min(...cs), Math.max(...rs), Math.max(...cs), M);
+    for (const cell of cells) outline(ci, cell.r, cell.c, COLOURS[cell.kind], cell.kind !== "real", M);
+  }
+
+  function renderInfo() {
+    info.replaceChildren();
+    for (const key of Object.keys(info.dataset)) delete info.dataset[key];
+    const layer = state.source && state.source.layer, entry = current();
+    if (!state.hover || !layer || !state.rects) return;
+    const { i, j } = state.hover, k = state.rects.k, c = state.channel;
+    const values = state.values.get(state.index);
+    Object.assign(info.dataset, { image: k, channel: c, row: i, col: j, step: entry.step });
+    const where = `image ${k}, ${CHANNELS[c] || c}, row ${i}, column ${j}`;
+    if (layer.kind === "dropout") {
+      const scale = 1 / (1 - layer.p);
+      info.append(el("div", { text: `output pixel (${where}); ${layer.repr || "dropout p=" + layer.p}` }));
+      if (!values) return info.append(el("div", { class: "pv-note", text: entry.values ? "loading values…" : "values were not logged for this step" }));
+      const x = at(values.input, k, c, i, j), y = at(values.output, k, c, i, j);
+      const kept = y !== 0 ? "kept" : x === 0 ? "input is 0: kept or dropped, the output is 0 either way" : "dropped";
+      Object.assign(info.dataset, { input: x, output: y, kept: y !== 0 ? "kept" : x === 0 ? "unknown" : "dropped" });
+      info.append(el("table", {}, [
+        el("tr", {}, [el("td", { text: "input" }), el("td", { class: "pv-in", text: fmt(x) })]),
+        el("tr", {}, [el("td", { text: "decision" }), el("td", { class: "pv-kept", text: kept })]),
+        el("tr", {}, [el("td", { text: "output" }), el("td", { class: "pv-out", text: fmt(y) })])]));
+      const why = y !== 0 ? `kept values are multiplied by 1/(1−p) = ${fmt(scale)}` : "dropped values become 0";
+      info.append(el("div", { class: "pv-note", text: why + (y > 1 ? `; the PNG shows ${fmt(1)} (values above 1 are clipped to white)` : "") }));
+      return;
+    }
+    if (layer.kind !== "max" && layer.kind !== "avg") return;
+    const cells = poolWindow(layer, state.rects.input.h, state.rects.input.w, i, j);
+    const [kh, kw] = layer.kernel_size;
+    info.append(el("div", { text: `output pixel (${where})` }));
+    info.append(el("div", { class: "pv-note", text: layer.repr || "" }));
+    info.dataset.cells = JSON.stringify(cells.map((q) => [q.r, q.c, q.kind]));
+    if (!values) {
+      info.append(el("div", { class: "pv-note", text: entry.values ? "loading values…" : "values were not logged for this step" }));
+      return;
+    }
+    const x = cells.map((q) => (q.kind === "real" ? at(values.input, k, c, q.r, q.c) : null));
+    const y = at(values.output, k, c, i, j);
+    const real = x.filter((v) => v !== null);
+    let winner = -1, text;
+    if (layer.kind === "max") {
+      x.forEach((v, t) => { if (v !== null && (winner < 0 || v > x[winner])) winner = t; });
+      text = `max of ${real.length} input values (padding counts as −∞) = ${fmt(y)}`;
+    } else {
+      const inside = cells.filter((q) => q.kind !== "over").length;
+      const divisor = layer.divisor_override || (layer.count_include_pad ? inside : real.length);
+      const sum = real.reduce((a, b) => a + b, 0);
+      info.dataset.divisor = divisor; info.dataset.sum = sum;
+      text = `sum ${fmt(sum)} / ${divisor} = ${fmt(y)}` + (layer.divisor_override ? " (divisor_override)"
+        : layer.count_include_pad ? " (padding counts as 0 and in the divisor; the ceil-mode overhang does not)"
+        : " (count_include_pad=False: only real pixels are counted)");
+    }
+    info.dataset.output = y;
+    info.dataset.values = JSON.stringify(x);
+    info.dataset.winner = winner;
+    const table = el("table", { class: "pv-window" });
+    for (let a = 0; a < kh; a++) {
+      const tr = el("tr");
+      for (let b = 0; b < kw; b++) {
+        const t = a * kw + b, q = cells[t];
+        const label = q.kind === "real" ? fmt(x[t]) : q.kind === "pad" ? (layer.kind === "max" ? "pad −∞" : "pad 0") : "outside";
+        tr.append(el("td", { class: q.kind === "real" ? (t === winner ? "win" : "") : q.kind, text: label }));
+      }
+      table.append(tr);
+    }
+    info.append(table, el("div", { class: "pv-out", text }));
+    if (layer.dilation && (layer.dilation[0] > 1 || layer.dilation[1] > 1))
+      info.append(el("div", { class: "pv-note", text: `dilation ${layer.dilation.join("×")}: the window takes one pixel in every ${layer.dilation[0]} (the holes between are skipped)` }));
+  }
+
+  function refreshHover() {
+    const bitmaps = state.bitmaps.get(state.index);
+    if (bitmaps) { draw(); renderInfo(); }
+  }
+
+  function pixelAt(event, canvas, margin) {
+    const rect = canvas.getBoundingClientRect(), z = state.zoom;
+    const j = Math.floor((event.clientX - rect.left) / z) - margin, i = Math.floor((event.clientY - rect.top) / z) - margin;
+    const out = state.rects ? state.rects.output : null;
+    if (!out || i < 0 || j < 0 || i >= out.h || j >= out.w) return null;
+    return { i, j };
+  }
+
+  function onMove(event, canvas, margin) {
+    if (state.pinned || !kind() || kind() === "other") return;
+    const p = pixelAt(event, canvas, margin);
+    if (!p || (state.hover && p.i === state.hover.i && p.j === state.hover.j)) return;
+    state.hover = p; refreshHover();
+  }
+  outCanvas.addEventListener("mousemove", (e) => onMove(e, outCanvas, 0));
+  inCanvas.addEventListener("mousemove", (e) => { if (kind() === "dropout") onMove(e, inCanvas, state.margin); });
+  outCanvas.addEventListener("click", (e) => {
+    state.pinned = !state.pinned;
+    if (!state.pinned) onMove(e, outCanvas, 0);
+    box.dataset.pinned = state.pinned;
+  });
+
+  async function ensure(index) {
+    if (!state.bitmaps.has(index)) state.bitmaps.set(index, await state.source.loadImages(index));
+    return state.bitmaps.get(index);
+  }
+
+  async function ensureValues(index) {
+    const entry = state.source.steps[index];
+    if (!entry.values || state.values.has(index)) return;
+    const values = await state.source.loadValues(index);
+    if (values) state.values.set(index, values);
+    if (index === state.index) renderInfo();
+  }
+
+  async function show(index) {
+    const source = state.source;
+    state.index = index;
+    slider.value = index;
+    const entry = current();
+    stepBox.value = entry.step;
+    stepOf.textContent = `${index + 1} of ${source.steps.length}`;
+    const n = entry.shapes ? entry.shapes.input[0] : 0;
+    if (imageSel.options.length !== n) {
+      imageSel.replaceChildren(...Array.from({ length: n }, (_, k) => el("option", { value: k, text: `${k}` })));
+      state.image = Math.min(state.image, Math.max(0, n - 1));
+    }
+    imageSel.value = state.image;
+    imageLabel.style.display = n ? "" : "none";
+    channelLabel.style.display = entry.shapes && entry.shapes.input[1] === 3 ? "" : "none";
+    if (!state.bitmaps.has(index)) await ensure(index);
+    if (state.source !== source || state.index !== index) return;
+    draw(); renderInfo();
+    ensureValues(index);
+  }
+
+  slider.addEventListener("input", () => show(Number(slider.value)));
+  stepBox.addEventListener("change", () => {
+    const steps = state.source.steps.map((s) => s.step), want = Number(stepBox.value);
+    let best = 0;
+    steps.forEach((s, t) => { if (Math.abs(s - want) < Math.abs(steps[best] - want)) best = t; });
+    show(best);
+  });
+  imageSel.addEventListener("change", () => { state.image = Number(imageSel.value); refreshHover(); });
+  zoomSel.addEventListener("change", () => { state.zoom = Number(zoomSel.value); refreshHover(); });
+  channelSel.addEventListener("change", () => { state.channel = Number(channelSel.value); renderInfo(); });
+
+  function setSource(source) {
+    Object.assign(state, { source, index: 0, hover: null, pinned: false, bitmaps: new Map(), values: new Map() });
+    slider.max = Math.max(0, source.steps.length - 1);
+    const layer = source.layer, first = source.steps[0];
+    const h = first && first.shapes ? first.shapes.input[2] : 128;
+    state.zoom = Math.max(1, Math.min(16, Math.floor(512 / h)));
+    zoomSel.value = state.zoom;
+    legend.replaceChildren();
+    const notes = [];
+    if (!layer) notes.push("This run says nothing about the layer that made it, so there are no hover details. Log it with tensorboard_pairs.summary.log_layer(writer, layer, step, inputs, outputs).");
+    else if (layer.kind === "other") notes.push(`${layer.type}: no hover details for this kind of layer.`);
+    else {
+      notes.push(layer.kind === "dropout" ? "Hover a pixel: was it kept or dropped? Click to pin." : "Hover an output pixel to see its window on the input; click to pin.");
+      if (layer.kind !== "dropout")
+        for (const [name, text] of [["real", "window pixel"], ["pad", "padding"], ["over", "ceil_mode overhang (ignored)"]])
+          legend.append(el("span", {}, [el("i", { style: `border-color: ${COLOURS[name]}` }), text]));
+    }
+    status.textContent = notes.join(" ");
+    if (!source.steps.length) { status.textContent = "No steps with both images yet."; return Promise.resolve(); }
+    const shown = show(0);
+    // Prefetch every step so that moving the slider only draws.
+    source.steps.forEach((_, t) => ensure(t).catch(() => {}));
+    return shown;
+  }
+
+  return { setSource, element: box, show };
+}

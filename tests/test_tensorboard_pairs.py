@@ -1,0 +1,380 @@
+"""The "pairs" TensorBoard dashboard (plugins/tensorboard-pairs): routes, and the page in a real browser.
+
+A temporary log folder gets runs written with ``tensorboard_pairs.summary.log_layer`` and a plain
+``SummaryWriter``. The `tensorboard` command (the installed entry point, as `make tensorboard` and
+`%tensorboard` find it) serves it on 127.0.0.1, port 0 (a free one). Routes are checked against the
+event files (EventAccumulator) and the tensors; the browser tests hover output pixels and check the
+window and values the page shows against what PyTorch computes for that pixel, with every request
+that does not go to 127.0.0.1 blocked and counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+from torch.utils.tensorboard import SummaryWriter
+
+from utils.environment import ROOT
+
+pytest.importorskip("tensorboard_pairs", reason="run `make venv` (installs ./plugins/tensorboard-pairs)")
+from tensorboard_pairs.summary import describe_layer, log_layer  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+STEPS = 3
+LAYERS = {
+    "maxpool": nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+    "avgpool": nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True),
+    "avgpool_real": nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    "dilated": nn.MaxPool2d(3, stride=2, padding=1, dilation=2, ceil_mode=True),
+    "dropout": nn.Dropout(p=0.5),
+}
+#: The runs of the test: per run and step, the (inputs, outputs) that were logged.
+LOGGED: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {}
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1: never a proxy
+
+
+def _write_runs(logdir: Path) -> None:
+    gen = torch.Generator().manual_seed(16)
+    torch.manual_seed(16)
+    for name, layer in LAYERS.items():
+        LOGGED[name] = []
+        with SummaryWriter(str(logdir / name)) as writer:
+            for step in range(STEPS):
+                x = torch.rand(3, 3, 19, 23, generator=gen)  # odd sizes: ceil_mode adds a pixel
+                y = layer(x)
+                log_layer(writer, layer, step, x, y)
+                LOGGED[name].append((x, y))
+    LOGGED["plain"] = []
+    with SummaryWriter(str(logdir / "plain")) as writer:  # no metadata: side by side only
+        for step in range(STEPS):
+            x = torch.rand(2, 1, 16, 16, generator=gen)
+            writer.add_images("input", x, step)
+            writer.add_images("output", F.max_pool2d(x, 2), step)
+            LOGGED["plain"].append((x, F.max_pool2d(x, 2)))
+    LOGGED["speed"] = []
+    with SummaryWriter(str(logdir / "speed")) as writer:  # 8 steps of 128×128, for the latency
+        layer = nn.MaxPool2d(2)
+        for step in range(8):
+            x = torch.rand(4, 3, 128, 128, generator=gen)
+            log_layer(writer, layer, step, x, layer(x), values=False)
+            LOGGED["speed"].append((x, layer(x)))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`tensorboard --logdir <tmp> --host 127.0.0.1 --port 0`: yields its base URL."""
+    logdir = tmp_path_factory.mktemp("pairs_logs")
+    _write_runs(logdir)
+    err = logdir.parent / "tensorboard.err"
+    tensorboard = Path(sys.executable).with_name("tensorboard")
+    with open(err, "w") as stderr:
+        proc = subprocess.Popen(
+            [str(tensorboard), "--logdir", str(logdir), "--host", "127.0.0.1", "--port", "0",
+             "--samples_per_plugin", "images=100"],
+            stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    try:
+        url = None
+        for _ in range(600):
+            found = re.search(r"(http://127\.0\.0\.1:\d+/)", err.read_text())
+            if found:
+                url = found.group(1)
+                break
+            assert proc.poll() is None, err.read_text()
+            time.sleep(0.1)
+        assert url, f"TensorBoard did not start: {err.read_text()}"
+        for _ in range(300):  # wait until the data server has read every run
+            runs = json.loads(_get(url + "data/plugin/pairs/runs"))
+            if len(runs) == len(LOGGED):
+                break
+            time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def _get(url: str) -> bytes:
+    with OPENER.open(url, timeout=30) as response:
+        return response.read()
+
+
+def _json(server: str, route: str):
+    return json.loads(_get(server + "data/plugin/pairs/" + route))
+
+
+def _png(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+# --- the package and its routes ---------------------------------------------------------------------
+def test_entry_point_makes_tensorboard_find_the_plugin():
+    found = [ep for ep in metadata.entry_points(group="tensorboard_plugins") if ep.name == "pairs"]
+    assert found, "pip install ./plugins/tensorboard-pairs (requirements.txt lists it)"
+    assert found[0].load().plugin_name == "pairs"
+
+
+def test_dashboard_is_listed_with_an_iframe_module(server):
+    listing = json.loads(_get(server + "data/plugins_listing"))
+    assert listing["pairs"]["enabled"]
+    assert listing["pairs"]["loading_mechanism"] == {
+        "type": "IFRAME", "module_path": "/data/plugin/pairs/index.js"}
+    assert b"mountPairViewer" in _get(server + "data/plugin/pairs/viewer.js")
+
+
+def test_layer_metadata_round_trips(server):
+    runs = _json(server, "runs")
+    assert set(runs) == set(LOGGED)
+    for name, layer in LAYERS.items():
+        assert runs[name]["layer"] == json.loads(json.dumps(describe_layer(layer)))
+        assert runs[name]["tags"] == ["input", "output"]
+        assert runs[name]["grid"] == {"ncols": 8, "padding": 0}
+    assert runs["maxpool"]["layer"]["kernel_size"] == [3, 3]
+    assert runs["maxpool"]["layer"]["ceil_mode"] is True
+    assert runs["dilated"]["layer"]["dilation"] == [2, 2]
+    assert runs["dropout"]["layer"] == {"type": "Dropout", "repr": "Dropout(p=0.5, inplace=False)",
+                                        "kind": "dropout", "p": 0.5, "training": True}
+    assert runs["plain"]["layer"] is None
+
+
+def test_every_step_is_served_and_images_equal_the_event_files(server, tmp_path_factory):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    logdir = next(tmp_path_factory.getbasetemp().glob("pairs_logs*"))
+    for run, logged in LOGGED.items():
+        steps = _json(server, "steps?run=" + run)
+        assert [s["step"] for s in steps] == list(range(len(logged)))
+        events = EventAccumulator(str(logdir / run), size_guidance={"images": 0}).Reload()
+        for entry, (x, y) in zip(steps, logged, strict=True):
+            if run != "plain":
+                assert entry["shapes"] == {"input": list(x.shape), "output": list(y.shape)}
+            for tag in ("input", "output"):
+                served = _png(_get(server + "data/plugin/pairs/image?" + entry[tag]))
+                stored = [e for e in events.Images(tag) if e.step == entry["step"]]
+                assert len(stored) == 1
+                assert np.array_equal(served, _png(stored[0].encoded_image_string))
+                # and that picture is the batch tiled as add_images tiles it
+                batch = (x if tag == "input" else y)
+                assert served.shape[:2] == (batch.shape[2], batch.shape[3] * batch.shape[0])
+
+
+def test_values_are_the_logged_float32_tensors(server):
+    for run in LAYERS:
+        for step, (x, y) in enumerate(LOGGED[run]):
+            values = _json(server, f"values?run={run}&step={step}")
+            for name, tensor in (("input", x), ("output", y)):
+                data = np.frombuffer(base64.b64decode(values[name]["data"]), "<f4")
+                assert values[name]["shape"] == list(tensor.shape)
+                assert np.array_equal(data.reshape(tensor.shape), tensor.numpy())
+    assert _json(server, "values?run=plain&step=0") == {}
+    assert _json(server, "values?run=speed&step=0") == {}  # values=False
+
+
+def test_dropout_values_keep_what_the_png_clips(server):
+    x, y = LOGGED["dropout"][0]
+    assert (y > 1).any()  # the PNG shows these white; the values route still has them
+    values = _json(server, "values?run=dropout&step=0")
+    data = np.frombuffer(base64.b64decode(values["output"]["data"]), "<f4")
+    assert data.max() == pytest.approx(float(y.max())) and data.max() > 1
+
+
+def test_log_layer_explains_a_wrong_layer(tmp_path):
+    x = torch.rand(1, 3, 10, 10)
+    with SummaryWriter(str(tmp_path)) as writer:
+        with pytest.raises(ValueError, match="pass the layer that made these outputs"):
+            log_layer(writer, nn.MaxPool2d(2), 0, x, F.max_pool2d(x, 3))
+        with pytest.raises(ValueError, match="N×C×H×W"):
+            log_layer(writer, nn.MaxPool2d(2), 0, x.unsqueeze(0), x)
+        with pytest.raises(ValueError, match="non-negative int"):
+            log_layer(writer, nn.MaxPool2d(2), -1, x, F.max_pool2d(x, 2))
+
+
+# --- the page in a real browser -------------------------------------------------------------------
+def _window_from_pytorch(layer: nn.Module, plane: torch.Tensor, i: int, j: int) -> set:
+    """The input cells output (i, j) depends on, found by changing one input cell at a time."""
+    base = layer(plane)[0, 0, i, j]
+    cells = set()
+    for r in range(plane.shape[2]):
+        for c in range(plane.shape[3]):
+            changed = plane.clone()
+            changed[0, 0, r, c] = 1000.0
+            if layer(changed)[0, 0, i, j] != base:
+                cells.add((r, c))
+    return cells
+
+
+@pytest.fixture(scope="module")
+def browser_page(server):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
+    record = {"remote": [], "errors": []}
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+
+        def route(r):
+            if r.request.url.startswith("http://127.0.0.1:"):
+                r.continue_()
+            else:
+                record["remote"].append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+        page.on("pageerror", lambda e: record["errors"].append(str(e)))
+        page.on("console", lambda m: record["errors"].append(m.text) if m.type == "error" else None)
+        page.goto(server + "#pairs")
+        page.frame_locator("iframe").locator("canvas.pv-output").wait_for(timeout=60_000)
+        frame = next(f for f in page.frames if "plugin_entry" in f.url)
+        yield page, frame, record
+        browser.close()
+
+
+def _choose(frame, run: str, image: int = 0, channel: int = 0) -> None:
+    frame.locator("select.pv-run").select_option(run)
+    frame.wait_for_selector(f'body[data-run="{run}"]')
+    if frame.locator("select.pv-image").is_visible():
+        frame.locator("select.pv-image").select_option(str(image))
+    if frame.locator("select.pv-channel").is_visible():
+        frame.locator("select.pv-channel").select_option(str(channel))
+
+
+def _step(frame, index: int) -> None:
+    frame.evaluate("""(t) => { const s = document.querySelector('.pv-slider');
+        s.value = t; s.dispatchEvent(new Event('input')); }""", index)
+    frame.wait_for_selector(f'.pv[data-drawn-step="{index}"]')
+
+
+def _hover(page, frame, i: int, j: int, canvas: str = "canvas.pv-output", margin: int = 0) -> dict:
+    zoom = int(frame.locator("select.pv-zoom").input_value())
+    box = frame.locator(canvas).bounding_box()
+    page.mouse.move(box["x"] + (j + margin) * zoom + zoom / 2, box["y"] + (i + margin) * zoom + zoom / 2)
+    frame.wait_for_selector(f'.pv-info[data-row="{i}"][data-col="{j}"][data-output]')
+    return frame.evaluate("() => ({...document.querySelector('.pv-info').dataset})")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("run", ["maxpool", "dilated"])
+def test_hover_max_pooling_shows_the_window_pytorch_uses(browser_page, run):
+    page, frame, record = browser_page
+    layer, step, k, c = LAYERS[run], 2, 1, 2
+    x, y = LOGGED[run][step]
+    _choose(frame, run, image=k, channel=c)
+    _step(frame, step)
+    plane = x[k:k + 1, c:c + 1]
+    h_out, w_out = y.shape[2:]
+    _, flat = F.max_pool2d(plane, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
+                           ceil_mode=True, return_indices=True)
+    for i, j in [(h_out - 1, w_out - 1), (0, 0), (h_out // 2, w_out // 3)]:  # the ceil pixel first
+        shown = _hover(page, frame, i, j)
+        cells = json.loads(shown["cells"])
+        real = {(r, q) for r, q, kind in cells if kind == "real"}
+        assert real == _window_from_pytorch(layer, plane, i, j)
+        assert len(cells) == 9  # the whole 3×3 window, padding and overhang drawn as such
+        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+        values = json.loads(shown["values"])
+        for (r, q, kind), v in zip(cells, values, strict=True):
+            assert (v is None) == (kind != "real")
+            if v is not None:
+                assert v == pytest.approx(float(x[k, c, r, q]), rel=1e-6)
+        winner = cells[int(shown["winner"])]
+        assert winner[0] * x.shape[3] + winner[1] == int(flat[0, 0, i, j])
+    page.screenshot(path=str(_screens() / f"pairs_plugin_{run}.png"))
+    assert not record["remote"] and not record["errors"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("run", ["avgpool", "avgpool_real"])
+def test_hover_average_pooling_shows_sum_and_divisor(browser_page, run):
+    page, frame, record = browser_page
+    layer, step, k, c = LAYERS[run], 1, 2, 0
+    x, y = LOGGED[run][step]
+    _choose(frame, run, image=k, channel=c)
+    _step(frame, step)
+    plane = x[k:k + 1, c:c + 1]
+    ones = layer(torch.ones_like(plane))  # real cells / divisor, as PyTorch counts them
+    h_out, w_out = y.shape[2:]
+    for i, j in [(h_out - 1, w_out - 1), (0, w_out - 1), (h_out // 2, 1)]:
+        shown = _hover(page, frame, i, j)
+        cells = json.loads(shown["cells"])
+        real = {(r, q) for r, q, kind in cells if kind == "real"}
+        assert real == _window_from_pytorch(layer, plane, i, j)
+        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+        assert int(shown["divisor"]) == round(len(real) / float(ones[0, 0, i, j]))
+        assert float(shown["sum"]) / int(shown["divisor"]) == pytest.approx(float(y[k, c, i, j]), rel=1e-5)
+    page.screenshot(path=str(_screens() / f"pairs_plugin_{run}.png"))
+    assert not record["remote"] and not record["errors"]
+
+
+@pytest.mark.browser
+def test_hover_dropout_shows_input_decision_and_unclipped_output(browser_page):
+    page, frame, record = browser_page
+    step, k, c = 0, 0, 1
+    x, y = LOGGED["dropout"][step]
+    _choose(frame, "dropout", image=k, channel=c)
+    _step(frame, step)
+    kept = torch.nonzero(y[k, c] > 1)[0].tolist()  # above 1: the PNG clips it to white
+    dropped = torch.nonzero(y[k, c] == 0)[0].tolist()
+    for (i, j), decision in [(kept, "kept"), (dropped, "dropped")]:
+        shown = _hover(page, frame, i, j)
+        assert shown["kept"] == decision
+        assert float(shown["input"]) == pytest.approx(float(x[k, c, i, j]), abs=0)
+        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+    _hover(page, frame, *kept)
+    assert "clipped" in frame.locator(".pv-info").inner_text()
+    page.screenshot(path=str(_screens() / "pairs_plugin_dropout.png"))
+    assert not record["remote"] and not record["errors"]
+
+
+@pytest.mark.browser
+def test_run_without_metadata_shows_side_by_side(browser_page):
+    page, frame, record = browser_page
+    _choose(frame, "plain")
+    assert "says nothing about the layer" in frame.locator(".pv-status").inner_text()
+    assert frame.locator("canvas.pv-input").bounding_box()["width"] > 0
+    assert not record["remote"] and not record["errors"]
+
+
+@pytest.mark.browser
+def test_slider_move_to_drawn_image_latency(browser_page):
+    """8 steps of 4×128×128 images: time from the slider's input event to the drawn canvas."""
+    page, frame, record = browser_page
+    _choose(frame, "speed")
+    _step(frame, 7)  # every step has been fetched once (prefetch), as after a first look
+    times = []
+    for index in [0, 3, 5, 1, 6, 2, 4, 7] * 3:
+        ms = frame.evaluate("""async (t) => {
+            const s = document.querySelector('.pv-slider'), box = document.querySelector('.pv');
+            const drawn = new Promise((ok) => box.addEventListener('pv-drawn', ok, {once: true}));
+            const t0 = performance.now();
+            s.value = t; s.dispatchEvent(new Event('input'));
+            await drawn;
+            await new Promise((ok) => requestAnimationFrame(() => ok()));  // painted
+            return performance.now() - t0; }""", index)
+        times.append(ms)
+    report = {"median_ms": float(np.median(times)), "max_ms": float(np.max(times)), "moves": len(times)}
+    (_screens().parent / "pairs_slider_latency.json").write_text(json.dumps(report))
+    print("slider move to drawn image:", report)
+    assert not record["remote"] and not record["errors"]
+
+
+def _screens() -> Path:
+    path = ROOT / "build" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
