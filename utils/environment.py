@@ -48,7 +48,7 @@ def language() -> str:
     """The reader's language, ``"en"`` or ``"zh"``: the edition the notebook runs from.
 
     Chinese notebooks live in ``notebooks/zh-CN/`` and share their code with the English ones, so the
-    kernel's working folder (the notebook's folder) says which edition this is. ``COURSE_LANGUAGE``
+    kernel's working folder (the notebook's folder, e.g. notebooks/zh-CN/solutions) says which edition this is. ``COURSE_LANGUAGE``
     (``en``/``zh``) overrides it. Self-check messages and figure labels follow it.
     """
     chosen = os.environ.get(LANGUAGE_ENV_VAR, "").strip().lower()
@@ -56,7 +56,7 @@ def language() -> str:
         return "zh"
     if chosen.startswith("en"):
         return "en"
-    return "zh" if Path.cwd().name == "zh-CN" else "en"
+    return "zh" if "zh-CN" in Path.cwd().parts else "en"
 
 
 def get_device(prefer: str = "cpu") -> torch.device:
