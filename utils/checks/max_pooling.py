@@ -63,12 +63,12 @@ def check_shift(changed_max, changed_avg) -> bool | None:
     if mine_max == right_max and mine_avg == right_avg:
         return report(True, en="The 7 stays the largest value in its window, so max pooling does not "
                       "notice that the 1 moved in; the average does.",
-                      zh="7 仍是其窗口中的最大值，所以最大池化察觉不到 1 移了进来；平均值会变。")
+                      zh="7 仍是所在窗口的最大值，所以最大池化察觉不到 1 移了进来；平均池化却能察觉。")
     which = "max" if mine_max != right_max else "average"
     return report(False, en=f"Your {which} answer is off. For every window, compare its values "
                   "before and after the shift: which values enter, which leave, which stay?",
-                  zh=f"{'最大' if which == 'max' else '平均'}池化的答案不对。逐个窗口比较移动前后的值："
-                  "哪些值进入、哪些离开、哪些留下？")
+                  zh=f"{'最大' if which == 'max' else '平均'}池化的答案不对。逐个窗口比较平移前后的值："
+                  "哪些值移进来，哪些移出去，哪些留在原地？")
 
 
 def check_same_size_layer(layer) -> bool | None:
@@ -88,9 +88,9 @@ def check_same_size_layer(layer) -> bool | None:
     if sizes[28] == wanted:
         return report(False, en=f"{got}. The 27th row has no partner in floor mode: ceil_mode=True (or "
                       "a padding) gives it a window. Lesson 03 has the rule.",
-                      zh=f"{got}。向下取整时第 27 行没有配对：ceil_mode=True（或填充）给它一个窗口。规则见第 03 课。")
+                      zh=f"{got}。向下取整时，第 27 行凑不成一个窗口，被丢掉了；ceil_mode=True（或加上填充）能给它一个窗口。规则见第 3 课。")
     return report(False, en=f"{got}. First make 28 → 14: a window that moves 2 pixels at a time.",
-                  zh=f"{got}。先让 28 → 14：窗口每次移动 2 个像素。")
+                  zh=f"{got}。先做到 28 → 14：用一个每次移动 2 个像素的窗口。")
 
 
 def exercise_network() -> nn.Sequential:
@@ -121,7 +121,7 @@ def check_network_shape(answer) -> bool | None:
                       zh="N 和 C：池化不改变它们；通道数由最后一个 Conv2d 决定。")
     return report(False, en="H and W: follow 64 through each layer; MaxPool2d(3) has ceil_mode=False, "
                   "so a leftover that does not fill a window is dropped.",
-                  zh="H 和 W：逐层跟踪 64；MaxPool2d(3) 默认 ceil_mode=False，填不满窗口的余数被舍去。")
+                  zh="H 和 W：从 64 出发逐层推算；MaxPool2d(3) 默认 ceil_mode=False，凑不满一个窗口的余数会被舍去。")
 
 
 def check_cifar_steps(steps, last_step, last_batch) -> bool | None:
@@ -132,12 +132,12 @@ def check_cifar_steps(steps, last_step, last_batch) -> bool | None:
     expected = (len(sizes), len(sizes) - 1, sizes[-1])
     if (steps, last_step, last_batch) == expected:
         return report(True, en=f"{expected[0]} batches, steps 0–{expected[1]}, the last holds "
-                      f"{expected[2]} images.", zh=f"{expected[0]} 个批次，步 0–{expected[1]}，最后一批 "
+                      f"{expected[2]} images.", zh=f"共 {expected[0]} 个批量，步为 0–{expected[1]}，最后一个批量有 "
                       f"{expected[2]} 张图片。")
     if steps == CIFAR_TEST_IMAGES // CIFAR_BATCH:
         return report(False, en="The DataLoader keeps the smaller last batch (drop_last=False).",
-                      zh="DataLoader 会保留最后一个较小的批次（drop_last=False）。")
+                      zh="DataLoader 会保留最后那个较小的批量（drop_last=False）。")
     if last_step == steps:
         return report(False, en="The step starts at 0.", zh="步从 0 开始。")
     return report(False, en="Count full batches of 64, then what is left over.",
-                  zh="先数满 64 张的批次，再看剩下多少。")
+                  zh="先数有几个满 64 张的批量，再看剩下多少张。")
