@@ -32,7 +32,7 @@ def check_keep_prob(layer, largest) -> bool | None:
     if not math.isclose(float(largest), actual, rel_tol=1e-6):
         return report(False, en=f"The layer is right, but its largest output on ones is {actual:.6g}, "
                       "not your number: kept values are divided by 1 - p.",
-                      zh=f"层是对的，但全 1 输入的最大输出是 {actual:.6g}：保留的值要除以 1 - p。")
+                      zh=f"层写对了，但输入全为 1 时它的最大输出是 {actual:.6g}，不是你填的数：保留的值要除以 1 - p。")
     return report(True, en="keep_prob 0.9 is p = 0.1; kept ones become 1/0.9.",
                   zh="keep_prob 0.9 就是 p = 0.1；保留下来的 1 变成 1/0.9。")
 
@@ -53,14 +53,14 @@ def check_dropout2d_prediction(zero_fraction, black_images, *, draws: int = 4000
     ok_black = abs(float(black_images) - black) < 0.25
     if not ok_zero:
         return report(False, en=f"PyTorch zeroes about {zero:.3f} of the pixels (measured).",
-                      zh=f"PyTorch 实测约有 {zero:.3f} 的像素被置零。")
+                      zh=f"实测 PyTorch 会把约 {zero:.1%} 的像素置零。")
     if not ok_black:
         return report(False, en=f"About {black:.2f} of the 16 images come out all black: with one "
                       "channel, dropping a channel drops the whole image.",
                       zh=f"16 张图里平均约 {black:.2f} 张全黑：只有一个通道时，丢掉通道就是丢掉整张图。")
     return report(True, en=f"measured {zero:.3f} of pixels and {black:.2f} whole images: Dropout2d on "
                   "N×1×H×W blanks whole images.",
-                  zh=f"实测 {zero:.3f} 的像素、{black:.2f} 张整图：N×1×H×W 上的 Dropout2d 会整张图变黑。")
+                  zh=f"实测约 {zero:.1%} 的像素为 0，平均 {black:.2f} 张图整张变黑：在 N×1×H×W 上，Dropout2d 丢弃的是整张图。")
 
 
 def check_my_dropout(fn) -> bool | None:
@@ -92,7 +92,7 @@ def check_my_dropout(fn) -> bool | None:
     if problems:
         return report(False, en=problems[0][0] + ".", zh=problems[0][1] + "。")
     return report(True, en="identity in eval and at p=0, zeros at p=1, x/(1-p) where kept.",
-                  zh="评估模式与 p=0 时为恒等，p=1 时全零，保留处为 x/(1-p)。")
+                  zh="评估模式下和 p=0 时原样返回输入，p=1 时全为 0，保留下来的元素变成 x/(1-p)。")
 
 
 _LAYERS = {"ELU": lambda: nn.ELU(), "Softmax": lambda: nn.Softmax(dim=1), "Tanh": lambda: nn.Tanh()}
@@ -120,10 +120,10 @@ def check_inplace_prediction(prediction) -> bool | None:
     wrong = [name for name in _LAYERS if bool(prediction[name]) != truth[name]]
     if wrong:
         return report(False, en=f"not right for {wrong}: does that layer's backward use its OUTPUT?",
-                      zh=f"{wrong} 不对：这一层的反向传播是否要用到它的输出？")
+                      zh=f"{wrong} 预测错了：想一想，这一层计算梯度时要不要用到它自己的输出？")
     return report(True, en=f"PyTorch agrees: {truth}. Layers whose gradient reads their output "
                   "(Tanh, Softmax, Sigmoid, ReLU) break.",
-                  zh=f"PyTorch 给出同样结果：{truth}。梯度要读取自身输出的层会出错。")
+                  zh=f"PyTorch 的结果一样：{truth}。梯度要用到自身输出的层（Tanh、Softmax、Sigmoid、ReLU）后面接原地 dropout 会出错。")
 
 
 # -- lesson 05 -----------------------------------------------------------------------------------
@@ -147,11 +147,11 @@ def check_memorised(model_p0, model_p05, train_set, answer) -> bool | None:
     if not ok:
         return report(False, en=f"measure it: predictions on train_set.x[train_set.flipped] (eval mode) "
                       f"equal to train_set.y there; there are {n} flipped points.",
-                      zh=f"请实际测量：评估模式下对 train_set.x[train_set.flipped] 的预测等于 train_set.y "
-                      f"的比例；共有 {n} 个被翻转的点。")
+                      zh=f"请实际测量：在评估模式下，模型对 train_set.x[train_set.flipped] 的预测有多大比例等于那里的 "
+                      f"train_set.y；被翻转的点共有 {n} 个。")
     return report(True, en=f"p=0 learned {truth[0]:.0%} of the flipped labels, p=0.5 {truth[1]:.0%}: "
                   "that is why its training loss (eval mode) is higher.",
-                  zh=f"p=0 记住了 {truth[0]:.0%} 的翻转标签，p=0.5 只有 {truth[1]:.0%}：所以它的训练损失更高。")
+                  zh=f"p=0 记住了 {truth[0]:.0%} 的翻转标签，p=0.5 只记住了 {truth[1]:.0%}：所以 p=0.5 的训练损失（评估模式下）更高。")
 
 
 def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
@@ -176,7 +176,7 @@ def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
     if torch.allclose(probs, eval_probs, atol=1e-6):
         return report(False, en="this is the eval-mode prediction (dropout off): switch dropout ON with "
                       "model.train() for the passes, then back with model.eval().",
-                      zh="这是评估模式的预测（dropout 关闭）：前向时用 model.train() 打开 dropout，之后再 model.eval()。")
+                      zh="这是评估模式下的预测（dropout 关闭）：先用 model.train() 打开 dropout 再做前向计算，算完再调用 model.eval()。")
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(12345)
         model.train()
@@ -188,10 +188,10 @@ def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
     if score > 0.06:
         return report(False, en=f"the average is too noisy (score {score:.2f}, 50 passes give about "
                       f"{1 / samples:.2f}): average {samples} passes with dropout ON (model.train()).",
-                      zh=f"平均值噪声太大（得分 {score:.2f}，50 次约为 {1 / samples:.2f}）：请在 "
-                      f"model.train() 下平均 {samples} 次前向传播。")
+                      zh=f"平均结果的噪声太大（得分 {score:.2f}，平均 50 次时约为 {1 / samples:.2f}）：请在 "
+                      f"model.train() 下对 {samples} 次前向计算取平均。")
     return report(True, en=f"an average of about {samples} dropout passes, and the model is back in eval.",
-                  zh=f"约 {samples} 次 dropout 前向传播的平均，且模型已回到评估模式。")
+                  zh=f"这是约 {samples} 次开启 dropout 的前向计算的平均，模型也已回到评估模式。")
 
 
 def check_placement(model, *, p: float = 0.3) -> bool | None:
@@ -205,10 +205,10 @@ def check_placement(model, *, p: float = 0.3) -> bool | None:
     for i, layer in enumerate(layers):
         after_relu = i > 0 and isinstance(layers[i - 1], nn.ReLU)
         if isinstance(layer, nn.ReLU) and not (i + 1 < len(layers) and isinstance(layers[i + 1], nn.Dropout)):
-            problems.append(("a hidden ReLU without nn.Dropout right after it", "有隐藏层 ReLU 后面没有 nn.Dropout"))
+            problems.append(("a hidden ReLU without nn.Dropout right after it", "有一个隐藏层的 ReLU 后面没有紧跟 nn.Dropout"))
         if isinstance(layer, nn.Dropout) and not after_relu:
             problems.append(("a Dropout that does not follow a ReLU (not on the input or the output)",
-                             "有 Dropout 不在 ReLU 之后（不要放在输入或输出上）"))
+                             "有一个 Dropout 没有紧跟在 ReLU 之后（不要放在输入上，也不要放在输出层之后）"))
         if isinstance(layer, nn.Dropout) and not math.isclose(layer.p, p):
             problems.append((f"a Dropout with p={layer.p:g}, asked for p={p:g}", f"Dropout 的 p 应为 {p:g}"))
     if not isinstance(layers[-1], nn.Linear):
