@@ -34,11 +34,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import go_offline
+from conftest import free_port, go_offline
 from torch import nn
 from torch.nn import functional as F
-
-from utils.tensorboard_server import ephemeral_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "troubleshooting.md"
@@ -112,7 +110,7 @@ class TensorBoardServer:
     def __init__(self, tmp: Path):
         self.logdir = tmp / "empty_logs"
         self.logdir.mkdir()
-        self.port = ephemeral_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stderr_path = tmp / "tensorboard.stderr"
         self._stderr = open(self.stderr_path, "w")  # noqa: SIM115 - closed in stop()
@@ -214,7 +212,7 @@ def tensorboard_magic_text(tmp: Path, *, times: int, binary: bool) -> str:
     (tmp / "logs").mkdir(exist_ok=True)
     script = tmp / "magic.py"
     script.write_text(MAGIC_HARNESS, encoding="utf-8")
-    port = ephemeral_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "TENSORBOARD_BINARY"}
     empty_bin = tmp / "empty_bin"
     empty_bin.mkdir(exist_ok=True)
