@@ -38,7 +38,7 @@ from conftest import free_port, go_offline
 from torch import nn
 from torch.nn import functional as F
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "troubleshooting.md"
 DOCUMENTED_PORT = "6006"
 IN_CI = bool(os.environ.get("CI"))

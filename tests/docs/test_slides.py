@@ -17,11 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import build_slides
 import nbformat
 import pytest
-
-from tools import build_slides
-from tools.build_slides import (
+from build_slides import (
     RELATIVE_URLS,
     VENDOR_DIRNAME,
     VENDOR_PACKAGES,
@@ -31,7 +30,7 @@ from tools.build_slides import (
     remote_resources,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 START_HERE = ROOT / "notebooks" / "00_start_here.ipynb"
 IN_CI = bool(os.environ.get("CI"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -251,7 +250,7 @@ def test_command_line_builds_into_out(tmp_path, decks):
 
 def test_every_lesson_converts_offline(decks):
     """One deck per lesson (as committed, without executing), each passing the offline check."""
-    from tools.run_notebooks import lesson_notebooks
+    from run_notebooks import lesson_notebooks
 
     out, _ = decks
     lessons = lesson_notebooks()

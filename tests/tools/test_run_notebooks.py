@@ -52,3 +52,30 @@ def test_main_stops_at_the_first_failure(tmp_path, monkeypatch, capsys):
     assert main([str(good)]) == 0
     assert (tmp_path / "build" / "notebooks" / "b_good.ipynb").exists()
     assert (tmp_path / "build" / "html" / "b_good.html").exists()
+
+
+def test_editions_each_have_their_folder():
+    from run_notebooks import EDITIONS, solution_notebooks
+
+    assert EDITIONS["zh-CN"] == ROOT / "notebooks" / "zh-CN"
+    for edition, folder in EDITIONS.items():
+        assert all(p.parent == folder for p in lesson_notebooks(edition))
+        assert all(p.parent == folder / "solutions" for p in solution_notebooks(edition))
+
+
+def test_html_export_is_self_contained_offline(tmp_path):
+    """No script, style sheet, font or image from outside the page's folder; MathJax is local."""
+    from build_slides import local_resources, remote_resources
+    from run_notebooks import export
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# T\n\n$$H_{out} = \\left\\lfloor \\frac{H}{s} \\right\\rfloor$$"),
+                nbformat.v4.new_code_cell("1 + 1")]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    for name in ("lesson.ipynb", "zh-CN/lesson.ipynb"):
+        page = export(nb, name, tmp_path)
+        html = page.read_text(encoding="utf-8")
+        assert remote_resources(html) == [], remote_resources(html)
+        scripts = local_resources(html, page.parent)
+        assert any(p.name == "MathJax.js" for p in scripts), scripts
+        assert all(p.is_file() for p in scripts), [p for p in scripts if not p.is_file()]
