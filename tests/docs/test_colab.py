@@ -115,12 +115,14 @@ def run_as_colab(cell_source: str, tmp_path: Path) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow  # git clone in a subprocess
 def test_proposed_setup_cell_works_on_colab_twice(tmp_path):
     result = run_as_colab(colab.setup_cell_source(), tmp_path)
     assert result.returncode == 0 and "colab ok" in result.stdout, result.stderr[-2000:]
     assert (tmp_path / "content" / "course" / "utils" / "environment.py").exists()
 
 
+@pytest.mark.slow  # git clone in a subprocess
 def test_start_here_setup_cell_works_on_colab_twice(tmp_path):
     result = run_as_colab(setup_cell(ROOT / "notebooks" / "00_start_here.ipynb"), tmp_path)
     assert result.returncode == 0 and "colab ok" in result.stdout, result.stderr[-2000:]

@@ -30,6 +30,8 @@ from build_slides import (
     remote_resources,
 )
 
+pytestmark = pytest.mark.slow  # executes lessons, vendors reveal.js with npm
+
 ROOT = Path(__file__).resolve().parents[2]
 START_HERE = ROOT / "notebooks" / "00_start_here.ipynb"
 IN_CI = bool(os.environ.get("CI"))

@@ -301,6 +301,38 @@ def clipping_text() -> str:
     return str(clipping[0].message)
 
 
+def _images_to_grid():
+    from utils.tensorboard_logging import images_to_grid
+
+    return images_to_grid
+
+
+def unquoted_logdir_text() -> str:
+    """A folder named `My Course #1` typed unquoted after %tensorboard: TensorBoard's own parsing."""
+    import contextlib
+    import io
+    import shlex
+
+    from tensorboard import program
+
+    args = shlex.split("--logdir My Course #1/logs --host 127.0.0.1", comments=True, posix=True)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit):
+        program.TensorBoard().configure(argv=["tensorboard", *args])
+    return err.getvalue()
+
+
+def no_usable_image_text(tmp: Path) -> str:
+    from utils.images import load_images
+
+    (tmp / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (tmp / "empty.png").write_bytes(b"")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        text = _message(lambda: load_images(tmp))
+    return text + "\n".join(str(w.message) for w in caught)
+
+
 def _sigmoid_inplace_backward():
     a = torch.rand(3, 3, dtype=torch.float64, requires_grad=True)
     y = torch.sigmoid(a)
@@ -347,6 +379,15 @@ REPRODUCERS = {
     ),
     "inplace-modified": lambda ctx: _message(_sigmoid_inplace_backward),
     "dropout2d-3d": lambda ctx: _warning(lambda: nn.Dropout2d(p=0.5)(torch.rand(3, 8, 8))),
+    "tensorboard-invalid-choice": lambda ctx: unquoted_logdir_text(),
+    "images-layout": lambda ctx: _message(lambda: _images_to_grid()(torch.rand(3, 28, 28))),
+    "images-dtype": lambda ctx: _message(
+        lambda: _images_to_grid()(torch.randint(0, 256, (1, 1, 4, 4)))
+    ),
+    "dropout-uint8": lambda ctx: _message(
+        lambda: F.dropout(torch.randint(0, 256, (1, 3, 4, 4), dtype=torch.uint8), 0.5, training=True)
+    ),
+    "no-usable-image": lambda ctx: no_usable_image_text(ctx["tmp"]),
     "cifar-offline": lambda ctx: cifar_offline_text(ctx["tmp"], ctx["monkeypatch"]),
     "cifar-not-found": lambda ctx: cifar_not_found_text(ctx["tmp"]),
     "no-module-utils": lambda ctx: no_module_utils_text(ctx["tmp"]),
@@ -369,6 +410,11 @@ def test_the_document_lists_what_the_issue_asks_for():
         "images-white",
         "cifar-offline",
         "tensorflow-not-found",
+        "tensorboard-invalid-choice",
+        "images-layout",
+        "images-dtype",
+        "dropout-uint8",
+        "no-usable-image",
     ):
         assert required in ids
 
@@ -387,7 +433,13 @@ def test_row_is_bilingual_with_cause_and_fix(row):
         assert re.search(r"[A-Za-z]{4,} [a-z]{2,}", cell), f"{row['id']}: and English: {cell[:60]}"
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
+#: Reproducers that start TensorBoard servers or other Python processes: left out of `make test-fast`.
+SLOW = {"no-dashboards", "port-in-use", "tensorflow-not-found", "tensorboard-not-on-path",
+        "tensorboard-reusing", "pkg-resources", "no-module-utils"}
+
+
+@pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.slow) if r["id"] in SLOW else r
+                                 for r in ROWS], ids=[r["id"] for r in ROWS])
 def test_listed_message_is_real(row, request, tmp_path, monkeypatch):
     context = {
         "tensorboard": lambda: request.getfixturevalue("tensorboard"),
@@ -397,6 +449,12 @@ def test_listed_message_is_real(row, request, tmp_path, monkeypatch):
     real = REPRODUCERS[row["id"]](context)
     for text in [row["key"], *row["examples"]]:
         assert text in real, f"{row['id']}: {text!r} is not in the real message:\n{real[:1500]}"
+
+
+def test_the_colab_403_note_is_in_both_languages():
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index('<a id="colab-403"></a>'):text.index("## Symptoms without a message")]
+    assert "403" in section and "third-party cookies" in section and "第三方 Cookie" in section
 
 
 def test_reproducers_fail_on_a_wrong_string():
