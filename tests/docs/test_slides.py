@@ -103,7 +103,7 @@ def test_links_comments_and_data_are_not_resources(page):
     assert remote_resources(page) == []
 
 
-def test_nbconvert_defaults_are_not_offline(tmp_path):
+def test_canary_nbconvert_defaults_are_not_offline(tmp_path):
     """The reason this tool exists: a stock deck would load its scripts from CDNs."""
     from nbconvert import SlidesExporter
 
