@@ -37,7 +37,7 @@ test: $(STAMP)
 
 # Unit and property tests only (no notebooks, browser, servers, subprocesses); about a minute.
 test-fast: $(STAMP)
-	COURSE_HEADLESS=1 $(PY) -m pytest -q -n 2 -m "not notebooks and not browser and not slow"
+	COURSE_HEADLESS=1 $(PY) -m pytest -q -n 2 --durations=15 -m "not notebooks and not browser and not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
