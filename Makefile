@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.stamp
 HOST   ?= 127.0.0.1
-PORT   ?= 6006
+PORT   ?=
 LAB_PORT ?= 8888
 
 .PHONY: help venv demo test test-fast lint format lab tensorboard bench slides clean hub-test
@@ -13,7 +13,7 @@ help:
 	@echo "make demo         set up .venv, execute every notebook headless, write logs/ and build/"
 	@echo "make test         set up .venv, run every test (unit, property, notebooks, TensorBoard)"
 	@echo "make lab          JupyterLab on notebooks/ at http://$(HOST):$(LAB_PORT)"
-	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):$(PORT)"
+	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):6006 (or the next free port)"
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
 	@echo "make slides       offline reveal.js decks of every lesson in build/slides/"
 	@echo "make lint         ruff on code and notebooks"
@@ -34,10 +34,11 @@ demo: $(STAMP)
 	COURSE_HEADLESS=1 $(PY) tools/run_notebooks.py --demo
 
 test: $(STAMP)
-	COURSE_HEADLESS=1 $(PY) -m pytest
+	COURSE_HEADLESS=1 $(PY) -m pytest --durations=15
 
+# Unit and property tests only (no notebooks, browser, servers, subprocesses); about a minute.
 test-fast: $(STAMP)
-	COURSE_HEADLESS=1 $(PY) -m pytest -m "not notebooks and not browser"
+	COURSE_HEADLESS=1 $(PY) -m pytest -q -n 2 --durations=15 -m "not notebooks and not browser and not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -50,7 +51,7 @@ lab: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --notebook-dir=notebooks
 
 tensorboard: $(STAMP)
-	$(PY) tools/tensorboard.py --host $(HOST) --port $(PORT)
+	$(PY) tools/serve_tensorboard.py --host $(HOST) $(if $(PORT),--port $(PORT))
 
 bench: $(STAMP)
 	$(PY) tools/bench.py

@@ -3,13 +3,20 @@ so the notebook tests and the TensorBoard end-to-end tests read the same runs.""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests: few examples while developing (`make test-fast`), many in CI (env CI set).
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile("ci", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.append(str(ROOT / "tools"))  # append: tools/tensorboard.py must not shadow tensorboard
+sys.path.insert(0, str(ROOT / "tools"))  # tests import the tools as modules
 
 from run_notebooks import (  # noqa: E402
     NotebookFailed,
@@ -76,6 +83,15 @@ def executed_notebooks(notebook_runs):
     return results
 
 
+def free_port() -> int:
+    """A port nothing listens on right now (the system picks it), on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def go_offline(monkeypatch) -> None:
     """Make every HTTP(S) request of this test fail at once, as on a machine without a network.
 
@@ -86,9 +102,7 @@ def go_offline(monkeypatch) -> None:
     """
     import urllib.request
 
-    from utils.tensorboard_server import ephemeral_port
-
-    closed = f"http://127.0.0.1:{ephemeral_port()}"  # nothing listens there
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         monkeypatch.setenv(name, closed)
     for name in ("no_proxy", "NO_PROXY"):

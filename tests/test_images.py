@@ -20,7 +20,6 @@ from PIL import Image, ImageOps
 
 from utils.environment import IMAGES_DIR, ROOT
 from utils.images import (
-    IMAGE_EXTENSIONS,
     ImageSkippedWarning,
     image_batches,
     image_names,
@@ -241,13 +240,11 @@ def test_broken_files_are_skipped_with_a_warning_naming_each(tmp_path):
     assert "empty file (0 bytes)" in messages[0]
 
 
-def test_hidden_files_and_other_extensions_are_ignored_silently(tmp_path):
+def test_hidden_files_and_folders_are_ignored_silently(tmp_path):
     _good_png(tmp_path, "good.png", size=(3, 3))
     _good_png(tmp_path, ".hidden.png", size=(8, 2))  # a valid image of another size
     (tmp_path / "._good.png").write_bytes(b"\x00\x05\x16\x07 macOS resource fork")
     (tmp_path / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
-    (tmp_path / "notes.txt").write_text("hello")
-    (tmp_path / "array.npy").write_bytes(b"\x93NUMPY")
     (tmp_path / "folder.png").mkdir()  # a directory with an image extension
     _good_png(tmp_path / "sub", "inside.png", size=(9, 9))  # sub-folders are not read
     with warnings.catch_warnings():
@@ -258,11 +255,37 @@ def test_hidden_files_and_other_extensions_are_ignored_silently(tmp_path):
     assert batch.shape == (1, 3, 3, 3)
 
 
-def test_extensions_are_case_insensitive(tmp_path):
-    _good_png(tmp_path, "LOUD.PNG")
-    _save(tmp_path, "photo.JPeG", Image.new("RGB", (5, 4), (0, 0, 0)), quality=95)
-    assert image_names(tmp_path) == ["LOUD.PNG", "photo.JPeG"]
-    assert {".png", ".jpg", ".jpeg", ".tif", ".tiff"} <= IMAGE_EXTENSIONS
+def test_other_files_are_skipped_with_a_warning_saying_why(tmp_path):
+    _good_png(tmp_path, "good.png", size=(3, 3))
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "array.npy").write_bytes(b"\x93NUMPY")
+    with pytest.warns(ImageSkippedWarning) as record:
+        assert image_names(tmp_path) == ["good.png"]
+    messages = sorted(str(w.message) for w in record)
+    assert "array.npy" in messages[0] and "not an image type Pillow knows" in messages[0]
+    assert "notes.txt" in messages[1]
+
+
+def test_every_extension_pillow_opens_is_read(tmp_path):
+    # issue 12, case 4: JPEG data under .jfif and .jpe was ignored silently
+    for name in ["a.png", "b.jfif", "c.jpe", "d.JPG", "e.webp", "f.tif"]:
+        _save(tmp_path, name, Image.new("RGB", (5, 4), (0, 0, 0)),
+              format=Image.registered_extensions()[Path(name).suffix.lower()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert image_names(tmp_path) == ["a.png", "b.jfif", "c.jpe", "d.JPG", "e.webp", "f.tif"]
+    assert {".jfif", ".jpe", ".png", ".jpg", ".tif"} <= set(Image.registered_extensions())
+
+
+def test_a_folder_of_only_unreadable_files_lists_what_it_found(tmp_path):
+    (tmp_path / "x.jfif").write_bytes(b"not really a jpeg")
+    (tmp_path / "y.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    with pytest.warns(ImageSkippedWarning) as record:
+        with pytest.raises(ValueError, match="No usable image") as err:
+            load_images(tmp_path)
+    assert "x.jfif" in str(err.value) and "y.heic" in str(err.value)
+    assert "warnings above" in str(err.value)
+    assert len(record) == 2 and all(str(tmp_path) in str(w.message) for w in record)
 
 
 def test_missing_folder_raises_file_not_found_naming_it(tmp_path):
@@ -282,16 +305,17 @@ def test_file_instead_of_folder(tmp_path):
 def test_empty_folder_raises_value_error_naming_it(tmp_path):
     empty = tmp_path / "empty_folder"
     empty.mkdir()
-    with pytest.raises(ValueError, match=re.escape(str(empty))):
+    with pytest.raises(ValueError, match=re.escape(str(empty)) + ": found no files"):
         load_images(empty)
 
 
 def test_folder_with_only_broken_or_ignored_files(tmp_path):
     (tmp_path / "zero.png").write_bytes(b"")
     (tmp_path / "readme.md").write_text("# no images here")
-    with pytest.warns(ImageSkippedWarning, match="zero.png"):
+    with pytest.warns(ImageSkippedWarning) as record:
         with pytest.raises(ValueError, match="No usable image"):
             load_images(tmp_path)
+    assert sorted(Path(str(w.message).split(": ")[0]).name for w in record) == ["readme.md", "zero.png"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -357,7 +381,7 @@ def test_invalid_size_is_a_value_error(tmp_path, bad):
         load_images(tmp_path, size=bad)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(
     h=st.integers(1, 40),
     w=st.integers(1, 40),

@@ -11,19 +11,22 @@ headless Chromium and saves build/tensorboard_images.png.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
+import serve_tensorboard
 from PIL import Image
 
 from utils.environment import ROOT, build_dir
 from utils.tensorboard_logging import read_run, read_run_images
-from utils.tensorboard_server import start_tensorboard
 
 #: run -> (lesson notebook that writes it, pooling factor: output cells per input cell per side)
 LESSON_RUNS = {
@@ -114,8 +117,8 @@ def logged(lesson_logs) -> dict:
 @pytest.fixture(scope="session")
 def server(lesson_logs, logged, tmp_path_factory):
     """TensorBoard on 127.0.0.1 on a free port, with every lesson step loaded; always stopped."""
-    out = tmp_path_factory.mktemp("tensorboard") / "tensorboard.txt"
-    tb = start_tensorboard(lesson_logs, output=out, timeout=90)
+    tb = Server(serve_tensorboard.start(lesson_logs, timeout=90))
+    tb.command = serve_tensorboard.server_args(lesson_logs)  # what start() passed to TensorBoard
     try:
 
         def all_loaded() -> bool:
@@ -133,6 +136,38 @@ def server(lesson_logs, logged, tmp_path_factory):
     finally:
         tb.stop()
         assert not tb.running()
+
+
+class Server:
+    """HTTP access to a TensorBoard that tools/serve_tensorboard.py started."""
+
+    def __init__(self, info):
+        self.info, self.url = info, f"http://127.0.0.1:{info.port}"
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+
+    def get(self, path: str, params: dict | None = None) -> bytes:
+        query = "?" + urllib.parse.urlencode(params) if params else ""
+        return self.opener.open(f"{self.url}/{path}{query}", timeout=30).read()
+
+    def get_json(self, path: str, params: dict | None = None):
+        return json.loads(self.get(path, params))
+
+    def wait_for(self, condition, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"TensorBoard did not show {what} within {timeout:.0f} s")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        serve_tensorboard.stop(self.info)
+
+    def running(self) -> bool:
+        try:
+            os.kill(self.info.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
 
 def _entries(tb, run: str, tag: str) -> list[dict]:

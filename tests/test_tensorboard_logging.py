@@ -1,12 +1,13 @@
 """The TensorBoard helper: clean runs, honest images, read back with TensorBoard's own reader."""
 
+import re
+import shlex
 import warnings
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
+import torchvision
 from PIL import Image
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
@@ -19,8 +20,7 @@ from utils.tensorboard_logging import (
     read_run,
     read_run_images,
     read_scalars,
-    samples_needed,
-    summarize_logs,
+    show_tensorboard,
     tensorboard_args,
 )
 
@@ -67,7 +67,7 @@ def test_one_event_file_after_reruns(tmp_path):
     assert [s for s, _, _ in read_run(run_path)["input"]] == [0, 1]
 
 
-def test_plain_writer_twice_shows_the_problem_we_avoid(tmp_path):
+def test_canary_plain_writer_twice_shows_the_problem_we_avoid(tmp_path):
     # The reason ImageRun deletes the folder: two writers into one run leave two event files
     # and TensorBoard then reports each step twice.
     for _ in range(2):
@@ -109,23 +109,6 @@ def test_closed_run_refuses(tmp_path):
     run.close()  # twice is fine
     with pytest.raises(RuntimeError, match="closed"):
         run.log_images("input", _batch(), 0)
-
-
-@pytest.mark.parametrize("channels", [2, 4, 64])
-def test_channels_other_than_1_or_3(channels):
-    with pytest.raises(ValueError, match="1 \\(gray\\) or 3 \\(RGB\\) channels"):
-        images_to_grid(torch.rand(2, channels, 4, 4))
-
-
-def test_wrong_rank_and_types():
-    with pytest.raises(ValueError, match="N×C×H×W"):
-        images_to_grid(torch.rand(4, 4))
-    with pytest.raises(TypeError, match="torch.Tensor"):
-        images_to_grid(np.zeros((1, 3, 4, 4)))
-    with pytest.raises(TypeError, match="x.float"):
-        images_to_grid(torch.zeros(1, 3, 4, 4, dtype=torch.int64))
-    with pytest.raises(ValueError, match="empty"):
-        images_to_grid(torch.zeros(0, 3, 4, 4))
 
 
 def test_nan_and_inf_are_errors():
@@ -170,35 +153,14 @@ def test_in_range_never_warns_and_uint8_is_accepted():
     assert torch.equal(a, b)
 
 
-@settings(max_examples=150, deadline=None)
-@given(n=st.integers(1, 20), c=st.sampled_from([1, 3]), h=st.integers(1, 12), w=st.integers(1, 12),
-       nrow=st.integers(1, 9), padding=st.integers(0, 4), pad_value=st.sampled_from([0.0, 0.5, 1.0]))
-def test_grid_matches_make_grid(n, c, h, w, nrow, padding, pad_value):
-    x = torch.rand(n, c, h, w, generator=torch.Generator().manual_seed(n * 1000 + h * 10 + w))
-    ours = images_to_grid(x, nrow=nrow, padding=padding, pad_value=pad_value)
-    assert torch.equal(ours, make_grid(x, nrow=nrow, padding=padding, pad_value=pad_value))
 
-
-def test_scalars_summary_and_args(tmp_path):
+def test_scalars_and_run_names_with_a_slash(tmp_path):
     with ImageRun("logs_dropout_overfit/p0.5", logdir=tmp_path) as run:
         for step in range(3):
             run.log_scalar("loss/train", 1.0 / (step + 1), step)
     scalars = read_scalars(tmp_path / "logs_dropout_overfit" / "p0.5")
     assert [s for s, _ in scalars["loss/train"]] == [0, 1, 2]
     assert scalars["loss/train"][2][1] == pytest.approx(1 / 3)
-    with ImageRun("logs_maxpool", logdir=tmp_path) as run:
-        for step in range(2):
-            run.log_pair(step, _batch(), _batch())
-    rows = {row["run"]: row for row in summarize_logs(tmp_path)}
-    assert set(rows) == {"logs_dropout_overfit/p0.5", "logs_maxpool"}
-    assert rows["logs_maxpool"]["steps"] == 2 and rows["logs_maxpool"]["event_files"] == 1
-    assert rows["logs_maxpool"]["image_tags"] == ["input", "output"]
-    args = tensorboard_args(tmp_path, port=6123)
-    assert args[args.index("--host") + 1] == "127.0.0.1"
-    assert "--bind_all" not in args
-    assert args[args.index("--samples_per_plugin") + 1] == f"images={samples_needed(tmp_path)}"
-    assert samples_needed(tmp_path) >= 2
-    assert summarize_logs(tmp_path / "missing") == []
 
 
 def test_png_decodes_with_pil(tmp_path):
@@ -208,3 +170,146 @@ def test_png_decodes_with_pil(tmp_path):
     # make_grid returns a single image as it is (no border), gray repeated to RGB
     assert Image.fromarray(pixels).size == (6, 6)
     assert pixels.shape == (6, 6, 3)
+
+
+# -- issue 12, case 2: every layout that is not N×C×H×W (C in {1, 3}) gets a fix that works -------
+FIX = r"Fix: log (.+) instead \(x is what you passed\)"
+MAPS_FIX = r"for maps, log (.+?) instead"
+
+
+def _apply_fix(bad, expected_error=(ValueError, TypeError), pattern=FIX):
+    """Log ``bad``, expect an error, evaluate its fix literally, return (message, fixed batch)."""
+    with pytest.raises(expected_error) as err:
+        images_to_grid(bad)
+    fix = re.search(pattern, str(err.value)).group(1)
+    fixed = eval(fix, {"torch": torch, "torchvision": torchvision, "x": bad})
+    return str(err.value), fixed
+
+
+_gen = torch.Generator().manual_seed(0)
+MAPS = torch.rand(3, 28, 28, generator=_gen)  # three single-channel maps, not one RGB image
+pooled, indices = torch.nn.functional.max_pool2d(torch.rand(2, 3, 8, 8, generator=_gen), 2,
+                                                 return_indices=True)
+LAYOUTS = {
+    # name: (bad input, words the message must name, the intended batch N×C×H×W)
+    "H×W": (MAPS[0], "H×W", MAPS[0][None, None]),
+    "N×H×W (N=3)": (MAPS, "3 separate gray maps", MAPS.unsqueeze(1)),
+    "N×H×W (N=20)": (torch.rand(20, 5, 5, generator=_gen), "20 gray maps", None),
+    "C×H×W (C=3)": (MAPS, "one RGB image", MAPS.unsqueeze(0)),
+    "H×W×C": (MAPS.permute(1, 2, 0), "channels last", MAPS.unsqueeze(0)),
+    "N×H×W×C": (MAPS.unsqueeze(0).permute(0, 2, 3, 1), "channels last", MAPS.unsqueeze(0)),
+    "N×16×H×W": (torch.rand(2, 16, 4, 4, generator=_gen), "16 channels", None),
+    "(output, indices)": ((pooled, indices), "return_indices=True", pooled),
+    "list of C×H×W": ([MAPS, MAPS], "list of 2 tensors", torch.stack([MAPS, MAPS])),
+    "list of H×W": ([MAPS[0], MAPS[1]], "list of 2 tensors", MAPS[:2].unsqueeze(1)),
+    "NumPy H×W×3": (MAPS.permute(1, 2, 0).numpy(), "NumPy array", MAPS.unsqueeze(0)),
+    "NumPy uint8 H×W": ((MAPS[0] * 255).to(torch.uint8).numpy(), "NumPy array",
+                        (MAPS[0] * 255).to(torch.uint8)[None, None].float() / 255),
+    "PIL RGB": (Image.fromarray((MAPS.permute(1, 2, 0) * 255).to(torch.uint8).numpy()), "PIL image",
+                (MAPS * 255).to(torch.uint8).float().unsqueeze(0) / 255),
+    "5-D": (torch.rand(2, 2, 3, 4, 4, generator=_gen), "5 dimensions", None),
+}
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_every_wrong_layout_names_it_and_its_fix_works_literally(name, tmp_path):
+    bad, words, intended = LAYOUTS[name]
+    message, fixed = _apply_fix(bad, pattern=MAPS_FIX if name == "N×H×W (N=3)" else FIX)
+    assert words in message
+    with warnings.catch_warnings(), ImageRun("r", logdir=tmp_path) as run:
+        warnings.simplefilter("ignore", ClippingWarning)
+        run.log_images("fixed", fixed, 0)
+    if intended is not None:
+        assert torch.allclose(images_to_grid(fixed), images_to_grid(intended), atol=1 / 255)
+
+
+def test_a_leading_axis_of_three_is_never_taken_for_colour():
+    for x in (torch.rand(3, 28, 28), torch.rand(3, 2, 2)):
+        with pytest.raises(ValueError, match="ambiguous"):
+            images_to_grid(x)
+
+
+# -- issue 12, case 3: integer images; the suggested conversion gives the intended picture -------
+@pytest.mark.parametrize("dtype, top, scale", [
+    (torch.uint16, 65535, 65535), (torch.int16, 255, 255), (torch.int32, 4000, 65535),
+    (torch.int64, 255, 255), (torch.int64, 65535, 65535), (torch.bool, 1, 1),
+])
+def test_integer_images_get_a_conversion_that_keeps_the_picture(dtype, top, scale):
+    values = torch.linspace(0, top, 16).round().reshape(1, 1, 4, 4)
+    x = values.to(dtype)
+    message, fixed = _apply_fix(x, TypeError)
+    assert str(dtype) in message
+    # the intended picture: 0 is black, the type's full scale is white (Pillow's and TensorBoard's view)
+    assert torch.allclose(images_to_grid(fixed), images_to_grid(values / scale))
+
+
+def test_uint16_numpy_channels_last_gets_one_fix_for_both():
+    x = (np.arange(48, dtype=np.uint16) * 1365).reshape(4, 4, 3)
+    _, fixed = _apply_fix(x)
+    intended = torch.from_numpy(x.astype(np.float32) / 65535).permute(2, 0, 1).unsqueeze(0)
+    assert torch.allclose(images_to_grid(fixed), images_to_grid(intended))
+
+
+def test_uint8_is_accepted_as_0_to_255():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = images_to_grid(torch.zeros(1, 1, 3, 3, dtype=torch.uint8) + 255, padding=0)
+        b = images_to_grid(torch.ones(1, 1, 3, 3), padding=0)
+    assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("n, c, h, w, nrow, padding", [(1, 1, 3, 5, 8, 2), (5, 3, 4, 4, 2, 0),
+                                                        (20, 1, 7, 3, 8, 2), (7, 3, 2, 9, 3, 4)])
+def test_the_grid_is_make_grid(n, c, h, w, nrow, padding):
+    x = torch.rand(n, c, h, w)
+    assert torch.equal(images_to_grid(x, nrow=nrow, padding=padding),
+                       make_grid(x, nrow=nrow, padding=padding, pad_value=1.0))
+
+
+# -- issue 12, case 1: the %tensorboard line and the printed command survive any folder name -------
+AWKWARD = ["logs", "My Course #1/logs", "it's \"quoted\"/logs", "课程/日志", "C:\\Users\\李 雷\\logs",
+           "a;b && c|d $(x) `y` *", "  lead and trail  "]
+
+
+@pytest.mark.parametrize("folder", AWKWARD)
+def test_the_magic_line_reaches_tensorboard_intact(folder, monkeypatch):
+    import IPython
+    import tensorboard.manager
+    import tensorboard.notebook
+
+    import utils.tensorboard_logging as tbl
+
+    seen = []
+
+    def fake_start(args, timeout=None):  # TensorBoard's own magic parses the line, then calls this
+        seen.append(args)
+        return tensorboard.manager.StartFailed(exit_code=1, stdout="", stderr="")
+
+    class Shell:  # a terminal IPython (no kernel): TensorBoard then prints instead of embedding
+        def has_trait(self, name):
+            return False
+
+        def run_line_magic(self, name, line):
+            if name == "tensorboard":
+                tensorboard.notebook.start(line)
+
+    monkeypatch.setattr(tensorboard.manager, "start", fake_start)
+    monkeypatch.setattr(tbl, "in_notebook_frontend", lambda: True)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell())
+    show_tensorboard(folder)
+    assert seen == [tensorboard_args(folder)]
+    args = seen[0]
+    assert args[args.index("--logdir") + 1] == str(folder) or folder.strip() != folder
+    assert args[args.index("--host") + 1] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("folder", AWKWARD)
+def test_the_printed_command_parses_back_to_the_same_arguments(folder, capsys):
+    command = show_tensorboard(folder)
+    assert command in capsys.readouterr().out
+    assert shlex.split(command, comments=True) == ["tensorboard", *tensorboard_args(folder)]
+
+
+def test_tensorboard_stays_on_loopback():
+    args = tensorboard_args("logs")
+    assert args[args.index("--host") + 1] == "127.0.0.1" and "--bind_all" not in args

@@ -26,7 +26,6 @@ import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellExecutionError  # noqa: E402
 
-KERNEL_NAME = "course-python"
 DEFAULT_CELL_TIMEOUT = 300  # seconds per cell
 
 
@@ -34,27 +33,17 @@ class NotebookFailed(RuntimeError):
     """A notebook raised: the message names the notebook, the cell and the error."""
 
 
-def lesson_notebooks() -> list[Path]:
-    """The lessons, in order: notebooks/NN_*.ipynb (solutions live apart)."""
-    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+#: Editions: the folder of each language's lessons (the Chinese edition copies the code cells).
+EDITIONS = {"en": ROOT / "notebooks", "zh-CN": ROOT / "notebooks" / "zh-CN"}
 
 
-def solution_notebooks() -> list[Path]:
-    return sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+def lesson_notebooks(edition: str = "en") -> list[Path]:
+    """The lessons of one edition, in order: NN_*.ipynb in its folder (solutions live apart)."""
+    return sorted(EDITIONS[edition].glob("[0-9][0-9]_*.ipynb"))
 
 
-def _kernel_dir() -> Path:
-    """A kernel spec that runs this very interpreter, found first through JUPYTER_PATH."""
-    base = Path(tempfile.gettempdir()) / f"course-kernels-{os.getuid() if hasattr(os, 'getuid') else 0}"
-    spec_dir = base / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (course .venv)",
-        "language": "python",
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    return base
+def solution_notebooks(edition: str = "en") -> list[Path]:
+    return sorted((EDITIONS[edition] / "solutions").glob("*.ipynb"))
 
 
 class ExecutedNotebook:
@@ -137,20 +126,17 @@ def run_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
     """
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
-    kernel_base = _kernel_dir()
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        [str(kernel_base)] + [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
-    )
     kernel_env = {**os.environ, "COURSE_HEADLESS": "1",
                   "PYDEVD_DISABLE_FILE_VALIDATION": "1", **(env or {})}
     from jupyter_client.manager import KernelManager
 
+    # ipykernel's own "python3" spec runs `python`, which jupyter_client replaces by this interpreter.
     if os.name == "posix":
-        km = KernelManager(kernel_name=KERNEL_NAME, transport="ipc",
+        km = KernelManager(transport="ipc",
                            ip=str(Path(tempfile.mkdtemp(prefix="course-kernel-")) / "kernel"))
     else:
-        km = KernelManager(kernel_name=KERNEL_NAME)
-    client = NotebookClient(nb, km=km, timeout=timeout, kernel_name=KERNEL_NAME,
+        km = KernelManager()
+    client = NotebookClient(nb, km=km, timeout=timeout,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
@@ -177,40 +163,75 @@ def execute_notebook(path: str | Path, *, timeout: int = DEFAULT_CELL_TIMEOUT,
         return run.nb, run.seconds
 
 
-def export(nb: nbformat.NotebookNode, name: str, build: Path) -> None:
-    """Write the executed notebook and its HTML export under ``build``."""
+#: nbconvert's "lab" page without the two scripts it loads from a CDN whatever the notebook holds
+#: (require.js, only for widgets; mermaid, only for diagrams): the lessons use neither.
+OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+def export(nb: nbformat.NotebookNode, name: str, build: Path) -> Path:
+    """Write the executed notebook and a self-contained HTML export under ``build``; return the HTML.
+
+    The page loads nothing from the network: images are embedded, and MathJax comes from
+    ``build/html/mathjax/`` (copied from the jupyter-server-mathjax package), not from a CDN.
+    """
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    (build / "notebooks").mkdir(parents=True, exist_ok=True)
-    (build / "html").mkdir(parents=True, exist_ok=True)
+    (build / "notebooks" / name).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, build / "notebooks" / name)
-    html, _ = HTMLExporter().from_notebook_node(nb)
-    (build / "html" / (Path(name).stem + ".html")).write_text(html, encoding="utf-8")
+    page = build / "html" / Path(name).with_suffix(".html")
+    page.parent.mkdir(parents=True, exist_ok=True)
+    mathjax = build / "html" / "mathjax"
+    if not (mathjax / "MathJax.js").exists():
+        import jupyter_server_mathjax
+
+        shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", mathjax,
+                        dirs_exist_ok=True)
+    nb = nbformat.from_dict(nb)
+    nb.metadata.pop("widgets", None)  # saved widget state would load its renderer from unpkg.com
+    relative = os.path.relpath(mathjax, page.parent).replace(os.sep, "/")
+    exporter = HTMLExporter(embed_images=True, mathjax_url=f"{relative}/MathJax.js?config="
+                            "TeX-AMS-MML_HTMLorMML-full,Safe",
+                            extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})],
+                            template_file="offline.html.j2")
+    html, _ = exporter.from_notebook_node(nb)
+    page.write_text(html, encoding="utf-8")
+    return page
 
 
 def print_summary(logdir: Path, build: Path) -> None:
-    from utils.tensorboard_logging import summarize_logs, tensorboard_args
+    from utils.tensorboard_logging import command_line, event_files, tensorboard_args
 
-    rows = summarize_logs(logdir)
-    total = sum(p.stat().st_size for p in logdir.rglob("*") if p.is_file()) if logdir.exists() else 0
+    runs = sorted({p.parent for p in logdir.rglob("*tfevents*")}) if logdir.exists() else []
     print(f"\nTensorBoard runs under {logdir}:")
-    for row in rows:
-        tags = ", ".join(row["image_tags"] + row["scalar_tags"])
-        warn = "" if row["event_files"] == 1 else f"  (!) {row['event_files']} event files"
-        print(f"  {row['run']:<34} {row['steps']:>4} steps  {row['bytes'] / 1e6:6.2f} MB  [{tags}]{warn}")
-    print(f"  total {total / 1e6:.2f} MB in {len(rows)} runs")
+    for run in runs:
+        files = event_files(run)
+        warn = "" if len(files) == 1 else f"  (!) {len(files)} event files"
+        size = sum(p.stat().st_size for p in files) / 1e6
+        print(f"  {run.relative_to(logdir).as_posix():<34} {size:6.2f} MB{warn}")
     try:
-        from utils.contact_sheet import write_contact_sheets
+        from contact_sheets import write_contact_sheets
     except ImportError:
         pass
     else:
-        sheets = write_contact_sheets(logdir, build / "contact_sheets")
-        if sheets:
+        if write_contact_sheets(logdir, build / "contact_sheets"):
             print(f"\nContact sheets (for projectors and handouts): {build / 'contact_sheets'}")
-    print(f"\nExecuted notebooks: {build / 'notebooks'}   HTML: {build / 'html'}")
-    print("\nTo browse the images, run:\n  make tensorboard")
-    print("or directly:\n  .venv/bin/tensorboard " + " ".join(tensorboard_args(logdir)))
-    print("then open http://127.0.0.1:6006/#images")
+    print(f"\nExecuted notebooks: {build / 'notebooks'}   HTML (works offline): {build / 'html'}")
+    tensorboard = Path(sys.executable).with_name("tensorboard")
+    print("\nTo browse the images, run:\n  make tensorboard\nor directly:\n  "
+          + command_line([str(tensorboard), *tensorboard_args(logdir)]))
+    print("then open the address it prints, adding #images (e.g. http://127.0.0.1:6006/#images)")
+
+
+def _relative_name(path: Path) -> str:
+    """``01_x.ipynb``, ``solutions/01_x_solutions.ipynb`` or ``zh-CN/01_x.ipynb``: its place in notebooks/."""
+    try:
+        return Path(path).resolve().relative_to(ROOT / "notebooks").as_posix()
+    except ValueError:
+        return Path(path).name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             print("FAILED\n")
             print(err, file=sys.stderr)
             return 1
-        export(nb, path.name, build)
+        export(nb, _relative_name(path), build)
         print(f"ok  {seconds:6.1f} s")
     print(f"{len(notebooks)} notebooks executed in {time.perf_counter() - total_start:.1f} s")
     if args.demo or not args.notebooks:

@@ -4,9 +4,9 @@
     python tools/set_repository_url.py https://github.com/<you>/<your-fork> --branch master
 
 Rewrites every copy of the repository URL: ``COURSE_REPOSITORY_URL`` (and ``COURSE_BRANCH``) in
-utils/colab.py, the URL in each notebook's setup cell (notebooks/ and notebooks/solutions/), and the
+utils/environment.py, the URL in each notebook's setup cell (notebooks/ and notebooks/solutions/), and the
 ``owner/name`` and branch in the Colab/Binder links of README.md, README.zh-CN.md and docs/*.md.
-Prints what it changed; ``--check`` only reports files that disagree with utils/colab.py.
+Prints what it changed; ``--check`` only reports files that disagree with utils/environment.py.
 """
 
 from __future__ import annotations
@@ -15,14 +15,86 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from utils import colab  # noqa: E402
+from utils import environment  # noqa: E402
 
-COLAB_MODULE = Path("utils") / "colab.py"
+URL_MODULE = Path("utils") / "environment.py"
+#: The notebook the badges open.
+START_NOTEBOOK = "notebooks/00_start_here.ipynb"
+
+_GITHUB = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+
+
+def github_slug(url: str = environment.COURSE_REPOSITORY_URL) -> str:
+    """``owner/name`` of a GitHub URL such as ``https://github.com/owner/name.git``."""
+    match = _GITHUB.match(url)
+    if not match:
+        raise ValueError(
+            f"{url!r} is not a GitHub repository URL like https://github.com/owner/name(.git); "
+            "Colab and Binder badges need one."
+        )
+    return f"{match.group(1)}/{match.group(2)}"
+
+
+def colab_url(
+    notebook: str = START_NOTEBOOK, url: str = environment.COURSE_REPOSITORY_URL, branch: str = environment.COURSE_BRANCH
+) -> str:
+    """Open ``notebook`` (a path inside the repository) in Google Colab."""
+    return f"https://colab.research.google.com/github/{github_slug(url)}/blob/{branch}/{notebook}"
+
+
+def binder_url(
+    notebook: str = START_NOTEBOOK, url: str = environment.COURSE_REPOSITORY_URL, branch: str = environment.COURSE_BRANCH
+) -> str:
+    """Build the repository on mybinder.org and open ``notebook`` in JupyterLab."""
+    return (
+        f"https://mybinder.org/v2/gh/{github_slug(url)}/{branch}?labpath={quote(notebook, safe='')}"
+    )
+
+
+def badges_markdown(url: str = environment.COURSE_REPOSITORY_URL, branch: str = environment.COURSE_BRANCH) -> str:
+    """The two README badges (Colab, Binder), on one line."""
+    colab = colab_url(url=url, branch=branch)
+    binder = binder_url(url=url, branch=branch)
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab}) "
+        f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder})"
+    )
+
+
+#: The standard setup cell every notebook starts with (proposed; the lead applies it). It clones the
+#: course only on Colab and only once (re-running the cell finds ``course/`` and skips the clone).
+SETUP_CELL_TEMPLATE = """\
+import sys
+from pathlib import Path
+
+# Colab opens only this notebook, so it fetches the course once. After forking, run
+# `python tools/set_repository_url.py <your URL>` (the URL's home is utils/environment.py).
+COURSE_REPOSITORY_URL = "{url}"
+CANDIDATES = [Path.cwd(), *Path.cwd().parents, Path.cwd() / "course"]
+if "google.colab" in sys.modules and not any((p / "utils" / "__init__.py").exists() for p in CANDIDATES):
+    import subprocess
+
+    subprocess.run(["git", "clone", "--depth=1", COURSE_REPOSITORY_URL, "course"], check=True)
+ROOT = next(p for p in CANDIDATES if (p / "utils" / "__init__.py").exists())
+sys.path.insert(0, str(ROOT))
+from utils.environment import get_device, logs_dir, seed_everything
+
+SEED = seed_everything(0)
+DEVICE = get_device()
+LOGS = logs_dir()
+print(f"root {{ROOT}}\\ndevice {{DEVICE}}\\nlogs {{LOGS}}")"""
+
+
+def setup_cell_source(url: str = environment.COURSE_REPOSITORY_URL) -> str:
+    """The standard setup cell with ``url`` filled in."""
+    return SETUP_CELL_TEMPLATE.format(url=url)
+
 MARKDOWN_FILES = ("README.md", "README.zh-CN.md", "docs/*.md")
 
 
@@ -37,7 +109,7 @@ def _setup_cells(nb):
 
 def rewrite_text(text: str, old_url: str, new_url: str, old_branch: str, new_branch: str) -> str:
     """Replace the repository (full URL, and ``owner/name`` inside Colab/Binder links) and branch."""
-    old_slug, new_slug = colab.github_slug(old_url), colab.github_slug(new_url)
+    old_slug, new_slug = github_slug(old_url), github_slug(new_url)
     text = text.replace(old_url, new_url)
     text = text.replace(
         f"colab.research.google.com/github/{old_slug}/blob/{old_branch}/",
@@ -61,8 +133,8 @@ def set_repository(
     """Rewrite every copy under ``root``; return the files that changed."""
     import nbformat
 
-    colab.github_slug(new_url)  # raises a clear error for a non-GitHub URL
-    module = root / COLAB_MODULE
+    github_slug(new_url)  # raises a clear error for a non-GitHub URL
+    module = root / URL_MODULE
     source = module.read_text(encoding="utf-8")
     old_url = old_url or re.search(r'^COURSE_REPOSITORY_URL = "([^"]+)"', source, re.M).group(1)
     old_branch = old_branch or re.search(r'^COURSE_BRANCH = "([^"]+)"', source, re.M).group(1)
@@ -106,7 +178,7 @@ def set_repository(
 
 
 def disagreements(root: Path = ROOT) -> list[str]:
-    """Files whose copy of the URL differs from utils/colab.py (empty when all agree)."""
+    """Files whose copy of the URL differs from utils/environment.py (empty when all agree)."""
     import nbformat
 
     problems = []
@@ -114,9 +186,9 @@ def disagreements(root: Path = ROOT) -> list[str]:
         if ".ipynb_checkpoints" in path.parts:
             continue
         for cell in _setup_cells(nbformat.read(path, as_version=4)):
-            if "google.colab" in cell.source and colab.COURSE_REPOSITORY_URL not in cell.source:
+            if "google.colab" in cell.source and environment.COURSE_REPOSITORY_URL not in cell.source:
                 problems.append(f"{path.relative_to(root)}: setup cell clones another URL")
-    slug = colab.github_slug()
+    slug = github_slug()
     for pattern in MARKDOWN_FILES:
         for path in sorted(root.glob(pattern)):
             text = path.read_text(encoding="utf-8")
@@ -135,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("url", nargs="?", help="https://github.com/<owner>/<name>(.git)")
-    parser.add_argument("--branch", help=f"branch the badges open (now {colab.COURSE_BRANCH})")
+    parser.add_argument("--branch", help=f"branch the badges open (now {environment.COURSE_BRANCH})")
     parser.add_argument("--check", action="store_true", help="only report disagreeing copies")
     args = parser.parse_args(argv)
     if args.check or not args.url:
@@ -143,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "\n".join(problems)
             if problems
-            else f"every copy points at {colab.COURSE_REPOSITORY_URL} ({colab.COURSE_BRANCH})"
+            else f"every copy points at {environment.COURSE_REPOSITORY_URL} ({environment.COURSE_BRANCH})"
         )
         return 1 if problems else 0
     url = args.url if args.url.endswith(".git") else args.url.rstrip("/") + ".git"

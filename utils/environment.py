@@ -6,6 +6,7 @@ Conventions
   ``sys.path`` in their setup cell; the package is never installed (a different ``utils`` exists on PyPI).
 * TensorBoard runs go under ``logs_dir()``: ``ROOT/logs`` unless the environment variable
   ``COURSE_LOGS_DIR`` names another folder (the tests use a temporary one).
+* ``COURSE_REPOSITORY_URL`` is where the course lives online (Colab clones it).
 * ``get_device()`` is the only place a device is chosen. The course runs on the CPU by default;
   pass ``"auto"`` to use CUDA or Apple's MPS when present.
 """
@@ -24,6 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 IMAGES_DIR = DATA_DIR / "images"
 NOTEBOOKS_DIR = ROOT / "notebooks"
+
+#: The course's git repository; Colab clones it (a copy sits in every notebook's setup cell, because
+#: Colab opens one notebook without the rest). After forking, change every copy with
+#: ``python tools/set_repository_url.py https://github.com/<you>/<your-fork>``.
+COURSE_REPOSITORY_URL = "https://github.com/pooling-course/pytorch-pooling-dropout-tensorboard.git"
+#: The branch the Colab/Binder badges open.
+COURSE_BRANCH = "main"
 
 #: Environment variable that moves every TensorBoard run (used by the tests and the benchmark).
 LOGS_ENV_VAR = "COURSE_LOGS_DIR"

@@ -1,4 +1,4 @@
-"""utils/colab.py and tools/set_repository_url.py: Colab, Binder and the badges agree on one URL.
+"""utils/environment.py (the URL) and tools/set_repository_url.py: Colab, Binder and the badges agree on one URL.
 
 The Colab branch of the setup cell is executed for real: in an empty folder, with a stand-in
 ``google.colab`` module and the repository URL replaced by this local repository (so ``git clone``
@@ -17,11 +17,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import set_repository_url as colab  # the Colab/Binder URL builders
+import set_repository_url as tool
 
-from tools import set_repository_url as tool
-from utils import colab
+from utils import environment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -59,13 +60,13 @@ def test_readme_badges_use_the_constant():
 def test_setup_cell_clones_the_constant_url(path):
     source = setup_cell(path)
     assert "google.colab" in source, f"{path.name}: the setup cell has no Colab branch"
-    assert colab.COURSE_REPOSITORY_URL in source, (
-        f"{path.name}: the setup cell must clone {colab.COURSE_REPOSITORY_URL} (utils/colab.py)"
+    assert environment.COURSE_REPOSITORY_URL in source, (
+        f"{path.name}: the setup cell must clone {environment.COURSE_REPOSITORY_URL} (utils/environment.py)"
     )
 
 
 def test_setup_cells_are_the_proposed_one():
-    """Every notebook uses utils.colab.setup_cell_source(): one URL constant, no second clone."""
+    """Every notebook uses set_repository_url.setup_cell_source(): one URL constant, no second clone."""
     differ = [
         p.relative_to(ROOT).as_posix()
         for p in NOTEBOOKS
@@ -73,7 +74,7 @@ def test_setup_cells_are_the_proposed_one():
     ]
     assert not differ, (
         f"{len(differ)} of {len(NOTEBOOKS)} notebooks have another setup cell than "
-        f"utils.colab.setup_cell_source(): {differ}"
+        f"set_repository_url.setup_cell_source(): {differ}"
     )
 
 
@@ -101,7 +102,7 @@ def run_as_colab(cell_source: str, tmp_path: Path) -> subprocess.CompletedProces
     work.mkdir()
     cell = tmp_path / "cell.py"
     cell.write_text(
-        cell_source.replace(colab.COURSE_REPOSITORY_URL, ROOT.as_uri()), encoding="utf-8"
+        cell_source.replace(environment.COURSE_REPOSITORY_URL, ROOT.as_uri()), encoding="utf-8"
     )
     harness = tmp_path / "harness.py"
     harness.write_text(COLAB_HARNESS, encoding="utf-8")
@@ -114,12 +115,14 @@ def run_as_colab(cell_source: str, tmp_path: Path) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow  # git clone in a subprocess
 def test_proposed_setup_cell_works_on_colab_twice(tmp_path):
     result = run_as_colab(colab.setup_cell_source(), tmp_path)
     assert result.returncode == 0 and "colab ok" in result.stdout, result.stderr[-2000:]
     assert (tmp_path / "content" / "course" / "utils" / "environment.py").exists()
 
 
+@pytest.mark.slow  # git clone in a subprocess
 def test_start_here_setup_cell_works_on_colab_twice(tmp_path):
     result = run_as_colab(setup_cell(ROOT / "notebooks" / "00_start_here.ipynb"), tmp_path)
     assert result.returncode == 0 and "colab ok" in result.stdout, result.stderr[-2000:]
@@ -129,19 +132,19 @@ def test_start_here_setup_cell_works_on_colab_twice(tmp_path):
 def test_set_repository_url_rewrites_every_copy(tmp_path):
     copy = tmp_path / "repo"
     (copy / "utils").mkdir(parents=True)
-    shutil.copy(ROOT / "utils" / "colab.py", copy / "utils" / "colab.py")
+    shutil.copy(ROOT / "utils" / "environment.py", copy / "utils" / "environment.py")
     shutil.copytree(ROOT / "notebooks", copy / "notebooks")
     for name in ("README.md", "README.zh-CN.md"):
         if (ROOT / name).exists():
             shutil.copy(ROOT / name, copy / name)
     new = "https://github.com/someone/fork-of-course.git"
     changed = tool.set_repository(new, "dev", root=copy)
-    assert copy / "utils" / "colab.py" in changed and copy / "README.md" in changed
-    module = (copy / "utils" / "colab.py").read_text(encoding="utf-8")
+    assert copy / "utils" / "environment.py" in changed and copy / "README.md" in changed
+    module = (copy / "utils" / "environment.py").read_text(encoding="utf-8")
     assert f'COURSE_REPOSITORY_URL = "{new}"' in module and 'COURSE_BRANCH = "dev"' in module
     for path in copy.rglob("*.ipynb"):
         text = path.read_text(encoding="utf-8")
-        assert colab.COURSE_REPOSITORY_URL not in text, path
+        assert environment.COURSE_REPOSITORY_URL not in text, path
         assert new in text or "google.colab" not in text, path
     readme = (copy / "README.md").read_text(encoding="utf-8")
     assert colab.colab_url(url=new, branch="dev") in readme

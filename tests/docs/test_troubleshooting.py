@@ -34,13 +34,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import go_offline
+from conftest import free_port, go_offline
 from torch import nn
 from torch.nn import functional as F
 
-from utils.tensorboard_server import ephemeral_port
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "troubleshooting.md"
 DOCUMENTED_PORT = "6006"
 IN_CI = bool(os.environ.get("CI"))
@@ -118,7 +116,7 @@ class TensorBoardServer:
     def __init__(self, tmp: Path):
         self.logdir = tmp / "empty_logs"
         self.logdir.mkdir()
-        self.port = ephemeral_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.stderr_path = tmp / "tensorboard.stderr"
         self._stderr = open(self.stderr_path, "w")  # noqa: SIM115 - closed in stop()
@@ -220,7 +218,7 @@ def tensorboard_magic_text(tmp: Path, *, times: int, binary: bool) -> str:
     (tmp / "logs").mkdir(exist_ok=True)
     script = tmp / "magic.py"
     script.write_text(MAGIC_HARNESS, encoding="utf-8")
-    port = ephemeral_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "TENSORBOARD_BINARY"}
     empty_bin = tmp / "empty_bin"
     empty_bin.mkdir(exist_ok=True)
@@ -309,6 +307,38 @@ def clipping_text() -> str:
     return str(clipping[0].message)
 
 
+def _images_to_grid():
+    from utils.tensorboard_logging import images_to_grid
+
+    return images_to_grid
+
+
+def unquoted_logdir_text() -> str:
+    """A folder named `My Course #1` typed unquoted after %tensorboard: TensorBoard's own parsing."""
+    import contextlib
+    import io
+    import shlex
+
+    from tensorboard import program
+
+    args = shlex.split("--logdir My Course #1/logs --host 127.0.0.1", comments=True, posix=True)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit):
+        program.TensorBoard().configure(argv=["tensorboard", *args])
+    return err.getvalue()
+
+
+def no_usable_image_text(tmp: Path) -> str:
+    from utils.images import load_images
+
+    (tmp / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (tmp / "empty.png").write_bytes(b"")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        text = _message(lambda: load_images(tmp))
+    return text + "\n".join(str(w.message) for w in caught)
+
+
 def _sigmoid_inplace_backward():
     a = torch.rand(3, 3, dtype=torch.float64, requires_grad=True)
     y = torch.sigmoid(a)
@@ -361,6 +391,12 @@ REPRODUCERS = {
         _message(lambda: nn.Dropout(p=0.5)(torch.randint(0, 256, (1, 3, 4, 4), dtype=torch.uint8)))
         + _message(lambda: nn.Dropout(p=0.5)(torch.randint(0, 256, (1, 3, 4, 4))))
     ),
+    "tensorboard-invalid-choice": lambda ctx: unquoted_logdir_text(),
+    "images-layout": lambda ctx: _message(lambda: _images_to_grid()(torch.rand(3, 28, 28))),
+    "images-dtype": lambda ctx: _message(
+        lambda: _images_to_grid()(torch.randint(0, 256, (1, 1, 4, 4)))
+    ),
+    "no-usable-image": lambda ctx: no_usable_image_text(ctx["tmp"]),
     "cifar-offline": lambda ctx: cifar_offline_text(ctx["tmp"], ctx["monkeypatch"]),
     "cifar-not-found": lambda ctx: cifar_not_found_text(ctx["tmp"]),
     "no-module-utils": lambda ctx: no_module_utils_text(ctx["tmp"]),
@@ -383,6 +419,11 @@ def test_the_document_lists_what_the_issue_asks_for():
         "images-white",
         "cifar-offline",
         "tensorflow-not-found",
+        "tensorboard-invalid-choice",
+        "images-layout",
+        "images-dtype",
+        "dropout-integer",
+        "no-usable-image",
     ):
         assert required in ids
 
@@ -401,7 +442,13 @@ def test_row_is_bilingual_with_cause_and_fix(row):
         assert re.search(r"[A-Za-z]{4,} [a-z]{2,}", cell), f"{row['id']}: and English: {cell[:60]}"
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
+#: Reproducers that start TensorBoard servers or other Python processes: left out of `make test-fast`.
+SLOW = {"no-dashboards", "port-in-use", "tensorflow-not-found", "tensorboard-not-on-path",
+        "tensorboard-reusing", "pkg-resources", "no-module-utils"}
+
+
+@pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.slow) if r["id"] in SLOW else r
+                                 for r in ROWS], ids=[r["id"] for r in ROWS])
 def test_listed_message_is_real(row, request, tmp_path, monkeypatch):
     context = {
         "tensorboard": lambda: request.getfixturevalue("tensorboard"),
@@ -411,6 +458,12 @@ def test_listed_message_is_real(row, request, tmp_path, monkeypatch):
     real = REPRODUCERS[row["id"]](context)
     for text in [row["key"], *row["examples"]]:
         assert text in real, f"{row['id']}: {text!r} is not in the real message:\n{real[:1500]}"
+
+
+def test_the_colab_403_note_is_in_both_languages():
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index('<a id="colab-403"></a>'):text.index("## Symptoms without a message")]
+    assert "403" in section and "third-party cookies" in section and "第三方 Cookie" in section
 
 
 def test_reproducers_fail_on_a_wrong_string():

@@ -4,10 +4,9 @@ import warnings
 
 import pytest
 import torch
+from cifar10 import CIFAR10Unavailable, cifar10_test_batches, steps_for
 from conftest import go_offline
 from torch.utils.data import DataLoader, TensorDataset
-
-from utils.cifar10 import CIFAR10Unavailable, cifar10_test_batches, steps_for
 
 
 def test_missing_without_download_says_what_to_do(tmp_path):

@@ -16,7 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader
 
-DOC = (Path(__file__).resolve().parent.parent / "docs" / "teacher_walkthrough.md").read_text(
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "teacher_walkthrough.md").read_text(
     encoding="utf-8"
 )
 GRID = torch.tensor(

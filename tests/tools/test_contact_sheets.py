@@ -1,15 +1,15 @@
-"""utils.contact_sheet: one PNG per image run, every logged image pasted pixel-exact at its true size."""
+"""tools/contact_sheets.py: one PNG per image run, every logged image pasted pixel-exact at its true size."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from contact_sheets import contact_sheet, pick_steps, sheet_name, write_contact_sheets
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from utils.contact_sheet import contact_sheet, pick_steps, sheet_name, write_contact_sheets
 from utils.tensorboard_logging import ImageRun, read_run_images
 
 

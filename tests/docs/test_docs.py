@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 README_ZH = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
 GLOSSARY = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
@@ -63,7 +63,7 @@ def test_chinese_readme_mirrors_the_english_one():
 
 
 def test_badges_are_the_same_in_both_readmes():
-    from utils.colab import badges_markdown
+    from set_repository_url import badges_markdown
 
     assert badges_markdown() in README and badges_markdown() in README_ZH
 

@@ -17,11 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import build_slides
 import nbformat
 import pytest
-
-from tools import build_slides
-from tools.build_slides import (
+from build_slides import (
     RELATIVE_URLS,
     VENDOR_DIRNAME,
     VENDOR_PACKAGES,
@@ -31,7 +30,9 @@ from tools.build_slides import (
     remote_resources,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # executes lessons, vendors reveal.js with npm
+
+ROOT = Path(__file__).resolve().parents[2]
 START_HERE = ROOT / "notebooks" / "00_start_here.ipynb"
 IN_CI = bool(os.environ.get("CI"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -102,7 +103,7 @@ def test_links_comments_and_data_are_not_resources(page):
     assert remote_resources(page) == []
 
 
-def test_nbconvert_defaults_are_not_offline(tmp_path):
+def test_canary_nbconvert_defaults_are_not_offline(tmp_path):
     """The reason this tool exists: a stock deck would load its scripts from CDNs."""
     from nbconvert import SlidesExporter
 
@@ -251,7 +252,7 @@ def test_command_line_builds_into_out(tmp_path, decks):
 
 def test_every_lesson_converts_offline(decks):
     """One deck per lesson (as committed, without executing), each passing the offline check."""
-    from tools.run_notebooks import lesson_notebooks
+    from run_notebooks import lesson_notebooks
 
     out, _ = decks
     lessons = lesson_notebooks()

@@ -1,0 +1,120 @@
+"""Start TensorBoard on the course's runs: 127.0.0.1 only, every logged step kept (`make tensorboard`).
+
+    python tools/serve_tensorboard.py                       # logs/ on the first free port from 6006
+    python tools/serve_tensorboard.py --port 7006 --logdir "some/other logs"
+
+TensorBoard does the work: without ``--port`` it tries 6006 and searches upward for a free port
+(``--port default``), prints its URL and stops on Ctrl+C. This script adds what the course needs:
+the loopback default, a loud warning for any other host (TensorBoard has no authentication), enough
+``--samples_per_plugin`` images for every step, and warnings about empty logs or doubled runs.
+``start``/``stop`` run it in the background for tests, through ``tensorboard.manager``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import ipaddress
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from utils.environment import logs_dir  # noqa: E402
+from utils.tensorboard_logging import event_files, tensorboard_args  # noqa: E402
+
+EXPOSED_WARNING = """\
+WARNING: TensorBoard will listen on {host}, not on 127.0.0.1.
+         It has NO password and NO authentication: anyone who can reach this machine on that
+         port can read every run in {logdir}. Do this only on a network you trust, and stop
+         it when the class is over. To keep it private, use --host 127.0.0.1 (the default) and
+         SSH port forwarding: ssh -L 6006:127.0.0.1:6006 user@this-machine
+"""
+
+
+def is_loopback(host: str) -> bool:
+    """True for hosts only this machine can reach (``127.0.0.1``, ``localhost``, ``::1``)."""
+    host = host.strip().strip("[]").lower()
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def server_args(logdir: Path, host: str = "127.0.0.1", port: int | None = None) -> list[str]:
+    args = tensorboard_args(logdir, port)
+    args[args.index("--host") + 1] = host
+    return args
+
+
+def start(logdir: str | Path, *, port: int | None = None, timeout: float = 90):
+    """TensorBoard on ``logdir`` in the background (127.0.0.1); returns its ``TensorBoardInfo``
+    (``.port``, ``.pid``), or raises ``RuntimeError`` quoting TensorBoard's own output."""
+    from tensorboard import manager
+
+    beside = Path(sys.executable).with_name("tensorboard")  # the one in this virtualenv
+    if beside.exists():
+        os.environ.setdefault("TENSORBOARD_BINARY", str(beside))
+    result = manager.start(server_args(Path(logdir), port=port),
+                           timeout=datetime.timedelta(seconds=timeout))
+    if isinstance(result, manager.StartLaunched | manager.StartReused):
+        return result.info
+    raise RuntimeError(f"TensorBoard did not start: {result}")
+
+
+def stop(info, timeout: float = 10) -> None:
+    """Stop a TensorBoard started by ``start`` (its data server exits with it)."""
+    try:
+        os.kill(info.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(info.pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:  # not our child: poll until it is gone
+            try:
+                os.kill(info.pid, 0)
+            except ProcessLookupError:
+                return
+        time.sleep(0.1)
+    os.kill(info.pid, signal.SIGKILL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="port (default: 6006, or the next free one)")
+    parser.add_argument("--logdir", type=Path, default=None,
+                        help="folder of runs (default: logs/, or $COURSE_LOGS_DIR)")
+    args = parser.parse_args(argv)
+    logdir = (args.logdir or logs_dir()).resolve()
+    runs = sorted({p.parent for p in logdir.rglob("*tfevents*")}) if logdir.is_dir() else []
+    if not runs:
+        print(f"WARNING: no TensorBoard runs in {logdir} yet. Run `make demo` first (or a lesson "
+              "notebook); TensorBoard picks up new runs within a few seconds.", file=sys.stderr)
+    for run in runs:
+        if len(event_files(run)) > 1:
+            print(f"WARNING: {run.relative_to(logdir)} holds {len(event_files(run))} event files; "
+                  "steps will show twice. Re-run its notebook (it starts the run clean).",
+                  file=sys.stderr)
+    if not is_loopback(args.host):
+        print(EXPOSED_WARNING.format(host=args.host, logdir=logdir), file=sys.stderr)
+
+    from tensorboard import program
+
+    board = program.TensorBoard()
+    board.configure(argv=["tensorboard", *server_args(logdir, args.host.strip(), args.port)])
+    return board.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
