@@ -56,7 +56,8 @@ def language() -> str:
         return "zh"
     if chosen.startswith("en"):
         return "en"
-    return "zh" if Path.cwd().name == "zh-CN" else "en"
+    here = Path.cwd()  # notebooks/zh-CN/ or notebooks/zh-CN/solutions/
+    return "zh" if "zh-CN" in (here.name, here.parent.name) else "en"
 
 
 def get_device(prefer: str = "cpu") -> torch.device:
