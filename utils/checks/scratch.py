@@ -177,7 +177,7 @@ def check_avg_fast(fn):
             counted = torch.allclose(out, with_pad, atol=1e-6)
             hint = ("that is count_include_pad=True: divide by the real cells, the window sums of a "
                     "padded tensor of ones" if counted else "values differ from PyTorch")  # fmt: skip
-            zh_hint = ("这是 count_include_pad=True 的结果：应除以真实格子的个数，即填充后的全 1 张量的窗口和"
+            zh_hint = ("这是 count_include_pad=True 的结果。应该只除以真实格子的个数，也就是填充后的全 1 张量的窗口和"
                        if counted else "数值与 PyTorch 不一致")  # fmt: skip
             return report(False, en=f"{where}: {hint}.", zh=f"{where}：{zh_hint}。")
     return report(True, en=f"Equal to F.avg_pool2d(..., count_include_pad=False) on {len(AVG_CASES)} "

@@ -71,7 +71,7 @@ def check_by_hand(answer) -> bool | None:
         return report(False, en="Dilation 2 spreads the window: it spans d·(k−1)+1 = 7 cells, not 4.",
                       zh="空洞 dilation=2 把窗口撑开了：它跨越 d·(k−1)+1 = 7 格，而不是 4 格。")
     return report(False, en="Substitute into (n + 2p − d(k−1) − 1) // s + 1; padding is per side.",
-                  zh="代入 (n + 2p − d(k−1) − 1) // s + 1；填充加在两侧。")
+                  zh="代入 (n + 2p − d(k−1) − 1) // s + 1；注意填充在两侧各加一次。")
 
 
 def check_ceil(answer) -> bool | None:
