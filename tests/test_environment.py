@@ -63,3 +63,14 @@ def test_known_bad_combination_is_flagged(monkeypatch):
     fake["tensorboard"] = "2.21.0"
     _, problems = environment_report()
     assert problems == []
+
+
+@pytest.mark.parametrize(("folder", "expected"), [
+    ("notebooks", "en"), ("notebooks/solutions", "en"),
+    ("notebooks/zh-CN", "zh"), ("notebooks/zh-CN/solutions", "zh"),
+])
+def test_language_follows_the_edition_folder(tmp_path, monkeypatch, folder, expected):
+    (tmp_path / folder).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / folder)
+    monkeypatch.delenv(environment.LANGUAGE_ENV_VAR, raising=False)
+    assert environment.language() == expected

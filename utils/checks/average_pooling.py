@@ -53,9 +53,9 @@ def check_divisors(answer) -> bool | None:
                       zh="不完整的窗口除以窗口内的格子数：16、8、8、4。")
     if (got == k * k).all():
         return report(False, en="Not every window holds k² = 16 cells: the second row and column "
-                      "of windows hang over the edge.", zh="不是每个窗口都有 16 格：第二行、第二列窗口越过了边界。")
+                      "of windows hang over the edge.", zh="不是每个窗口都有 k² = 16 个格子：第二行和第二列的窗口越过了边界。")
     return report(False, en="Count, for each window, the cells that lie inside the 6×6 input.",
-                  zh="数一数每个窗口落在 6×6 输入内的格子。")
+                  zh="数一数每个窗口有几个格子落在 6×6 的输入内。")
 
 
 def _changed(pool) -> set[tuple[int, int]]:
@@ -84,13 +84,13 @@ def check_shift(max_changed, avg_changed) -> bool | None:
     if got_max == want_max and got_avg == want_avg:
         return report(True, en=f"Max pooling changed {len(want_max)} of 4 outputs, average pooling "
                       f"{len(want_avg)}: a maximum that stays inside its window does not move the output.",
-                      zh=f"最大池化改变了 4 个输出中的 {len(want_max)} 个，均值池化改变了 {len(want_avg)} 个："
-                      "最大值留在窗口内，输出就不变。")
+                      zh=f"最大池化改变了 4 个输出中的 {len(want_max)} 个，平均池化改变了 {len(want_avg)} 个："
+                      "只要最大值还留在窗口内，输出就不变。")
     if got_max != want_max:
         return report(False, en="Max pooling: after the shift, is each window's largest value still "
                       "the same number?", zh="最大池化：平移后每个窗口的最大值还是同一个数吗？")
     return report(False, en="Average pooling: a window's mean changes when any value enters or "
-                  "leaves it (compare the sums).", zh="均值池化：只要有数值移入或移出窗口，均值就会变（比较窗口和）。")
+                  "leaves it (compare the sums).", zh="平均池化：只要有数值移入或移出窗口，平均值就会变（比较一下窗口的和）。")
 
 
 def check_padding(include_answer, exclude_answer) -> bool | None:
@@ -108,7 +108,7 @@ def check_padding(include_answer, exclude_answer) -> bool | None:
     if all(ok):
         return report(True, en="Counted zero padding darkens the border (corner 4/9, edge 6/9); "
                       "without it every output of a ones input is 1.",
-                      zh="计入的零填充会让边缘变暗（角 4/9，边 6/9）；不计入时全 1 输入的输出都是 1。")
+                      zh="计入除数的零填充会让边缘变暗（角上 4/9，边上 6/9）；不计入时，全 1 输入的输出处处是 1。")
     if not ok[0]:
         return report(False, en="count_include_pad=True: the padding zeros are in the divisor, so a "
                       "corner window is 4 ones ÷ 9.", zh="count_include_pad=True：填充的零计入除数，角上窗口是 4 个 1 ÷ 9。")

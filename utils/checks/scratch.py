@@ -116,7 +116,7 @@ def check_dropout2d(fn):
         out, names, error = _call(fn, X, p)
         where = f"p={p}"
         if error:
-            return report(False, en=f"{where}: your function raised {error}", zh=f"{where}：函数报错 {error}")
+            return report(False, en=f"{where}: your function raised {error}", zh=f"{where}：你的函数报错了：{error}")
         if any("dropout" in n for n in names):
             return report(False, en="Draw the mask yourself (torch.rand), no PyTorch dropout function.",
                           zh="请自己用 torch.rand 生成掩码，不要调用 PyTorch 的 dropout 函数。")  # fmt: skip
@@ -138,9 +138,9 @@ def check_dropout2d(fn):
         if abs(fraction - p) > 5 * sigma + 1e-9:
             return report(False, en=f"{where}: you dropped {fraction:.0%} of the planes; p is the "
                                     "probability to DROP one.",
-                          zh=f"{where}：你丢弃了 {fraction:.0%} 的平面；p 是丢弃的概率。")  # fmt: skip
+                          zh=f"{where}：你丢弃了 {fraction:.0%} 的平面；p 是丢弃一个平面的概率，不是保留的概率。")  # fmt: skip
     return report(True, en="Whole planes dropped with probability p, the rest scaled, p=0 and p=1 "
-                           "included.", zh="整个平面以概率 p 被丢弃，其余放大；p=0 和 p=1 也正确。")
+                           "included.", zh="整个平面以概率 p 被丢弃，其余平面被放大；p=0 和 p=1 时也正确。")
 
 
 AVG_CASES = [((1, 1, 5, 5), 3, 2, 1), ((2, 3, 6, 7), 2, 1, 1), ((1, 2, 8, 8), 3, 3, 0),
@@ -161,23 +161,25 @@ def check_avg_fast(fn):
         out, names, error = _call(fn, X, k, s, p)
         where = f"shape {shape}, k={k}, s={s}, p={p}"
         if error:
-            return report(False, en=f"{where}: your function raised {error}", zh=f"{where}：函数报错 {error}")
+            return report(False, en=f"{where}: your function raised {error}", zh=f"{where}：你的函数报错了：{error}")
         if any("pool" in n for n in names):
             return report(False, en="No pooling function: unfold, then a reduction.",
                           zh="不要调用池化函数：先 unfold，再做归约。")  # fmt: skip
         if len(names) > 40:
             return report(False, en=f"{where}: {len(names)} torch calls; without a loop over windows "
                                     "a dozen is enough.",
-                          zh=f"{where}：调用了 {len(names)} 次 torch 函数；不循环遍历窗口，十几次就够了。")
+                          zh=f"{where}：调用了 {len(names)} 次 torch 函数；不遍历窗口的话，十几次就够了。")
         if not isinstance(out, torch.Tensor) or out.shape != expected.shape:
             return report(False, en=f"{where}: expected shape {tuple(expected.shape)}.",
                           zh=f"{where}：期望形状 {tuple(expected.shape)}。")  # fmt: skip
         if not torch.allclose(out, expected, atol=1e-6):
             with_pad = F.avg_pool2d(X, k, s, p, count_include_pad=True)
+            counted = torch.allclose(out, with_pad, atol=1e-6)
             hint = ("that is count_include_pad=True: divide by the real cells, the window sums of a "
-                    "padded tensor of ones" if torch.allclose(out, with_pad, atol=1e-6)
-                    else "values differ from PyTorch")  # fmt: skip
-            return report(False, en=f"{where}: {hint}.", zh=f"{where}：应除以真实格子的个数（对填充后的全 1 张量求窗口和）。")
+                    "padded tensor of ones" if counted else "values differ from PyTorch")  # fmt: skip
+            zh_hint = ("这是 count_include_pad=True 的结果。应该只除以真实格子的个数，也就是填充后的全 1 张量的窗口和"
+                       if counted else "数值与 PyTorch 不一致")  # fmt: skip
+            return report(False, en=f"{where}: {hint}.", zh=f"{where}：{zh_hint}。")
     return report(True, en=f"Equal to F.avg_pool2d(..., count_include_pad=False) on {len(AVG_CASES)} "
                            "shapes, with and without padding.",
                   zh="在多种形状、有无填充的情况下都与 F.avg_pool2d(..., count_include_pad=False) 一致。")

@@ -69,9 +69,9 @@ def check_by_hand(answer) -> bool | None:
                       zh=f"(20 + 4 − 2·3 − 1) // 2 + 1 = {want}。")
     if got == (p["size"] + 2 * p["padding"] - p["kernel_size"]) // p["stride"] + 1:
         return report(False, en="Dilation 2 spreads the window: it spans d·(k−1)+1 = 7 cells, not 4.",
-                      zh="dilation=2 让窗口变宽：它跨越 d·(k−1)+1 = 7 格，而不是 4 格。")
+                      zh="空洞 dilation=2 把窗口撑开了：它跨越 d·(k−1)+1 = 7 格，而不是 4 格。")
     return report(False, en="Substitute into (n + 2p − d(k−1) − 1) // s + 1; padding is per side.",
-                  zh="代入 (n + 2p − d(k−1) − 1) // s + 1；填充加在两侧。")
+                  zh="代入 (n + 2p − d(k−1) − 1) // s + 1；注意填充在两侧各加一次。")
 
 
 def check_ceil(answer) -> bool | None:
@@ -84,7 +84,7 @@ def check_ceil(answer) -> bool | None:
     got = _int(answer)
     if got == want:
         return report(True, en="Ceil gives 3, but the third window would start at 8 − 2 = 6, in the "
-                      "right padding: dropped.", zh="向上取整得 3，但第三个窗口从 6 开始，落在右侧填充中：被丢弃。")
+                      "right padding: dropped.", zh="向上取整得 3，但第三个窗口会从 8 − 2 = 6 开始，落在右侧填充中，所以被丢弃。")
     if got == want + 1:
         return report(False, en="That is the plain ceil formula. Where would the last window start? "
                       "Check (out − 1)·s ≥ n + p.", zh="这是单纯向上取整的结果。最后一个窗口从哪里开始？检查 (out − 1)·s ≥ n + p。")
@@ -103,7 +103,7 @@ def check_design(stride, padding) -> bool | None:
     got = {n: _size(n, kernel_size=k, stride=s, padding=p) for n in DESIGN["sizes"]}
     if got == DESIGN["sizes"]:
         return report(True, en="stride 2 halves, and padding 1 gives back the cell a 3-wide window "
-                      "loses at the end.", zh="步长 2 减半，填充 1 补回 3 宽窗口在末尾少掉的一格。")
+                      "loses at the end.", zh="步幅 2 让尺寸减半，填充 1 补上了宽为 3 的窗口在末尾缺的那一格。")
     if None in got.values():
         return report(False, en=f"PyTorch refuses stride={s}, padding={p} (padding ≤ kernel_size // 2 = 1).",
                       zh=f"PyTorch 不接受 stride={s}, padding={p}（padding ≤ kernel_size // 2 = 1）。")
