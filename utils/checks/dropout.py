@@ -123,7 +123,7 @@ def check_inplace_prediction(prediction) -> bool | None:
                       zh=f"{wrong} 预测错了：想一想，这一层计算梯度时要不要用到它自己的输出？")
     return report(True, en=f"PyTorch agrees: {truth}. Layers whose gradient reads their output "
                   "(Tanh, Softmax, Sigmoid, ReLU) break.",
-                  zh=f"PyTorch 的结果一样：{truth}。梯度要用到自身输出的层（Tanh、Softmax、Sigmoid、ReLU）后面接原地 dropout 会出错。")
+                  zh=f"PyTorch 的结果一样：{truth}。梯度要用到自身输出的层（Tanh、Softmax、Sigmoid、ReLU）后面接原地 Dropout 会出错。")
 
 
 # -- lesson 05 -----------------------------------------------------------------------------------
@@ -147,11 +147,11 @@ def check_memorised(model_p0, model_p05, train_set, answer) -> bool | None:
     if not ok:
         return report(False, en=f"measure it: predictions on train_set.x[train_set.flipped] (eval mode) "
                       f"equal to train_set.y there; there are {n} flipped points.",
-                      zh=f"请实际测量：在评估模式下，模型对 train_set.x[train_set.flipped] 的预测有多大比例等于那里的 "
-                      f"train_set.y；被翻转的点共有 {n} 个。")
+                      zh=f"请实际测量：在评估模式下对 train_set.x[train_set.flipped] 做预测，看有多大比例等于 "
+                      f"train_set.y[train_set.flipped]；被翻转的点共有 {n} 个。")
     return report(True, en=f"p=0 learned {truth[0]:.0%} of the flipped labels, p=0.5 {truth[1]:.0%}: "
                   "that is why its training loss (eval mode) is higher.",
-                  zh=f"p=0 记住了 {truth[0]:.0%} 的翻转标签，p=0.5 只记住了 {truth[1]:.0%}：所以 p=0.5 的训练损失（评估模式下）更高。")
+                  zh=f"p=0 记住了 {truth[0]:.0%} 的被翻转标签，p=0.5 记住了 {truth[1]:.0%}：所以 p=0.5 在评估模式下的训练损失更高。")
 
 
 def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
@@ -166,7 +166,7 @@ def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
     if model.training:
         return report(False, en="the model is still in train mode: call model.eval() when done, or "
                       "every later evaluation runs with dropout on.",
-                      zh="模型仍处于训练模式：算完后调用 model.eval()，否则之后的评估都会开着 dropout。")
+                      zh="模型仍处于训练模式：算完后调用 model.eval()，否则之后的每次评估都会开着 Dropout。")
     probs = torch.as_tensor(probs).detach().float()
     if probs.shape != (len(x), 2) or not torch.allclose(probs.sum(dim=1), torch.ones(len(x)), atol=1e-4):
         return report(False, en=f"probs should be {len(x)}×2 class probabilities (rows sum to 1).",
@@ -176,7 +176,7 @@ def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
     if torch.allclose(probs, eval_probs, atol=1e-6):
         return report(False, en="this is the eval-mode prediction (dropout off): switch dropout ON with "
                       "model.train() for the passes, then back with model.eval().",
-                      zh="这是评估模式下的预测（dropout 关闭）：先用 model.train() 打开 dropout 再做前向计算，算完再调用 model.eval()。")
+                      zh="这是评估模式下的预测（Dropout 关闭）：先用 model.train() 打开 Dropout 再做多次前向计算，算完再调用 model.eval() 切回来。")
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(12345)
         model.train()
@@ -189,9 +189,9 @@ def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
         return report(False, en=f"the average is too noisy (score {score:.2f}, 50 passes give about "
                       f"{1 / samples:.2f}): average {samples} passes with dropout ON (model.train()).",
                       zh=f"平均结果的噪声太大（得分 {score:.2f}，平均 50 次时约为 {1 / samples:.2f}）：请在 "
-                      f"model.train() 下对 {samples} 次前向计算取平均。")
+                      f"model.train() 模式下（Dropout 开启）对 {samples} 次前向计算的结果取平均。")
     return report(True, en=f"an average of about {samples} dropout passes, and the model is back in eval.",
-                  zh=f"这是约 {samples} 次开启 dropout 的前向计算的平均，模型也已回到评估模式。")
+                  zh=f"你对约 {samples} 次开启 Dropout 的前向计算取了平均，模型也已回到评估模式。")
 
 
 def check_placement(model, *, p: float = 0.3) -> bool | None:
@@ -212,10 +212,10 @@ def check_placement(model, *, p: float = 0.3) -> bool | None:
         if isinstance(layer, nn.Dropout) and not math.isclose(layer.p, p):
             problems.append((f"a Dropout with p={layer.p:g}, asked for p={p:g}", f"Dropout 的 p 应为 {p:g}"))
     if not isinstance(layers[-1], nn.Linear):
-        problems.append(("the model must end with its output Linear layer", "模型必须以输出的 Linear 层结尾"))
+        problems.append(("the model must end with its output Linear layer", "模型的最后一层必须是输出用的 Linear 层"))
     if sum(isinstance(m, nn.Linear) for m in layers) != 3:
         problems.append(("keep the three Linear layers of base", "保留 base 的三个 Linear 层"))
     if problems:
         return report(False, en=problems[0][0] + ".", zh=problems[0][1] + "。")
     return report(True, en="Linear → ReLU → Dropout for each hidden layer; the output layer is left alone.",
-                  zh="每个隐藏层都是 Linear → ReLU → Dropout；输出层不加 dropout。")
+                  zh="每个隐藏层都是 Linear → ReLU → Dropout；输出层不加 Dropout。")

@@ -98,7 +98,7 @@ def check_design(stride, padding) -> bool | None:
         return report(None)
     s, p = _int(stride), _int(padding)
     if s is None or p is None:
-        return report(False, en="stride and padding are ints.", zh="stride 和 padding 都是整数。")
+        return report(False, en="stride and padding are ints.", zh="stride 和 padding 都应该是整数。")
     k = DESIGN["kernel_size"]
     got = {n: _size(n, kernel_size=k, stride=s, padding=p) for n in DESIGN["sizes"]}
     if got == DESIGN["sizes"]:
@@ -109,7 +109,7 @@ def check_design(stride, padding) -> bool | None:
                       zh=f"PyTorch 不接受 stride={s}, padding={p}（padding ≤ kernel_size // 2 = 1）。")
     shown = ", ".join(f"{n} → {o}" for n, o in got.items())
     return report(False, en=f"Your layer gives {shown}; you need 28 → 14 and 32 → 16.",
-                  zh=f"你的层得到 {shown}；需要 28 → 14 和 32 → 16。")
+                  zh=f"你的层给出的是 {shown.replace(', ', '，')}；要求是 28 → 14 和 32 → 16。")
 
 
 def check_which_raise(answer) -> bool | None:
