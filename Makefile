@@ -46,7 +46,8 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 lab: $(STAMP)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --notebook-dir=notebooks
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --notebook-dir=notebooks \
+		--LabApp.app_settings_dir=jupyter/lab/settings
 
 tensorboard: $(STAMP)
 	$(PY) tools/tensorboard.py --host $(HOST) --port $(PORT)
