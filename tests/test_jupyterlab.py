@@ -19,13 +19,10 @@ build/screenshots/lab/.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
 import secrets
-import shlex
-import shutil
 import signal
 import subprocess
 import time
@@ -54,12 +51,6 @@ def lesson_notebooks(notebooks: Path = ROOT / "notebooks") -> list[Path]:
     """The lessons a student opens: NN_*.ipynb, then the Chinese edition's, if it exists."""
     found = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
     return found + sorted((notebooks / "zh-CN").glob("[0-9][0-9]_*.ipynb"))
-
-
-def headless_seconds() -> dict[str, float]:
-    """Seconds per lesson from the headless run of this session, if the notebook tests ran."""
-    path = build_dir() / "screenshots" / "lab" / "headless_seconds.json"
-    return json.loads(path.read_text()) if path.exists() else {}
 
 
 # -- the JupyterLab server: exactly `make lab` ----------------------------------------------------
@@ -131,7 +122,8 @@ def stop_tensorboards(logs: Path) -> None:
                 pass
 
 
-def start_lab(course: Path, logs: Path, log_file: Path, timeout: float = 120) -> Lab:
+def start_lab(course: Path, logs: Path, log_file: Path, timeout: float = 120,
+              user_settings: dict[str, dict] | None = None) -> Lab:
     """`make lab`'s command, run in ``course`` (the repository, or a copy for broken notebooks).
 
     Only the environment differs from a student's: a random token (JUPYTER_TOKEN), the logs in
@@ -149,6 +141,11 @@ def start_lab(course: Path, logs: Path, log_file: Path, timeout: float = 120) ->
         JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"),
         BROWSER="true",  # `jupyter lab` opens a browser; ours is driven by playwright
     )
+    for plugin, values in (user_settings or {}).items():  # "@scope/package:plugin" -> settings
+        package, plugin_name = plugin.split(":")
+        target = state / "user-settings" / package / f"{plugin_name}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
     with open(log_file, "w") as out:
         process = subprocess.Popen(
             lab_command(port), shell=True, cwd=course, env=env, stdout=out,
@@ -163,7 +160,8 @@ def start_lab(course: Path, logs: Path, log_file: Path, timeout: float = 120) ->
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 lab.stop()
-                raise RuntimeError(f"JupyterLab did not start:\n{log_file.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"JupyterLab did not start:\n{log_file.read_text()[-3000:]}") from None
             time.sleep(0.5)
 
 
@@ -428,12 +426,11 @@ def rerun_problems(first: dict, second: dict) -> list[str]:
     return problems
 
 
-def embedded_frames(page, lab: Lab) -> list:
-    """Frames embedded in the notebook's outputs (not JupyterLab's own page)."""
-    urls = page.evaluate("""() => Array.from(document.querySelectorAll(
-        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output iframe')).map((f) => f.src)""")
-    return [f for f in page.frames if f.url in urls or (f.parent_frame is not None and f.url
-            and not f.url.startswith(lab.url) and f.parent_frame == page.main_frame)]
+def embedded_frames(page) -> list:
+    """Frames embedded in the notebook's outputs (`%tensorboard` draws one per call)."""
+    iframes = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output iframe")
+    frames = [iframes.nth(i).element_handle().content_frame() for i in range(iframes.count())]
+    return [f for f in frames if f is not None]
 
 
 WALK_CARDS = """
@@ -494,7 +491,7 @@ def find_calculator(page):
                          ".jp-NotebookPanel:not(.lm-mod-hidden) .widget-vbox")
     for i in range(boxes.count()):
         box = boxes.nth(i)
-        labels = box.locator(".widget-label, .widget-label-basic").all_inner_texts()
+        labels = box.locator(".widget-label, .widget-label-basic").all_text_contents()
         if all(any(re.search(CALCULATOR_LABELS[k], t.strip(), re.I) for t in labels)
                for k in ("kernel", "stride", "padding", "ceil_mode")):
             return box
@@ -507,13 +504,13 @@ def _control(box, key: str):
         controls = box.locator(selector)
         for i in range(controls.count()):
             labels = controls.nth(i).locator(".widget-label, .widget-label-basic")
-            if any(pattern.search(t.strip(" \u200b")) for t in labels.all_inner_texts()):
+            if any(pattern.search(t.strip(" \u200b")) for t in labels.all_text_contents()):
                 return controls.nth(i)
     raise LookupError(f"no control labelled like {CALCULATOR_LABELS[key]!r}")
 
 
 def slider_value(box, key: str) -> int:
-    return int(_control(box, key).locator(".widget-readout").inner_text().strip())
+    return int(_control(box, key).locator(".widget-readout").text_content().strip())
 
 
 def move_slider(box, key: str, value: int) -> None:
@@ -522,14 +519,14 @@ def move_slider(box, key: str, value: int) -> None:
     sometimes leave the interact output without its drawing (an ipywidgets race, see the report)."""
     control = _control(box, key)
     readout = control.locator(".widget-readout")
-    if int(readout.inner_text().strip()) == value:
+    if int(readout.text_content().strip()) == value:
         return
     readout.click()
     readout.press("Control+A")
     readout.type(str(value))
     readout.press("Enter")
     _settle(box)
-    now = int(readout.inner_text().strip())
+    now = int(readout.text_content().strip())
     assert now == value, f"slider {key} shows {now}, not {value}"
 
 
@@ -549,7 +546,7 @@ def set_checkbox(box, key: str, value: bool) -> None:
 def calculator_output(box) -> tuple[str, list[str]]:
     """The text and the image sources the calculator shows below its controls."""
     out = box.locator(".widget-output").last
-    return out.inner_text(), out.locator("img").evaluate_all("(imgs) => imgs.map((i) => i.src)")
+    return out.text_content(), out.locator("img").evaluate_all("(imgs) => imgs.map((i) => i.src)")
 
 
 def expected_calculator(height: int, width: int, kernel: int, stride: int, padding: int,
@@ -679,7 +676,7 @@ def test_lesson_in_jupyterlab(path, lab, page, request, capsys):
         problems.update(page_problems(page, code_cell_count(path)))
         shot = screenshot(page, name)
         first = written_since(before, read_runs(lab.logs))
-        frames = embedded_frames(page, lab)
+        frames = embedded_frames(page)
         problems["TensorBoard embed"] = [p for f in frames
                                          for p in embed_problems(f, last_image_steps(first))]
         if frames:
@@ -689,7 +686,8 @@ def test_lesson_in_jupyterlab(path, lab, page, request, capsys):
             page.screenshot(path=str(SCREENSHOTS / f"{name}_tensorboard.png"))
         if find_calculator(page) is not None or "interact(" in path.read_text(encoding="utf-8"):
             problems["calculator"] = calculator_problems(page, CALCULATOR_SETTINGS)
-            find_calculator(page).screenshot(path=str(SCREENSHOTS / f"{name}_calculator.png"))
+            if find_calculator(page) is not None:
+                find_calculator(page).screenshot(path=str(SCREENSHOTS / f"{name}_calculator.png"))
         if first:  # a lesson that logs: Run All again in the same kernel
             run_all(page, restart=False)
             show_whole_notebook(page)
@@ -710,3 +708,127 @@ def test_lesson_in_jupyterlab(path, lab, page, request, capsys):
               + "".join(f"\n    note: {n}" for n in notes))
     found = {kind: found for kind, found in problems.items() if found}
     assert not found, f"{relative} in JupyterLab:\n" + json.dumps(found, indent=1, ensure_ascii=False)
+
+
+# -- the checks catch what they should: deliberately broken copies --------------------------------
+def setup_cell() -> str:
+    """The course's setup cell, as the first lesson has it (finds utils/, seeds)."""
+    import nbformat
+
+    cells = nbformat.read(LESSONS[0], as_version=4).cells
+    return next(c.source for c in cells if c.cell_type == "code")
+
+
+BROKEN_CALCULATOR = """import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from utils.plots import calculator
+
+
+def show(H=5, W=7, kernel_size=2, stride=2, padding=1, dilation=1, ceil_mode=True):
+    result = calculator(5, 7, 2, 2, 1, 1, True)  # broken on purpose: ignores the sliders
+    print(result.explanation)
+    print("\\nnn.MaxPool2d returns:", result.pytorch_shape or result.pytorch_error)
+    plt.show()
+
+
+widgets.interact(show, H=(1, 16), W=(1, 16), kernel_size=(1, 6), stride=(1, 6), padding=(0, 3),
+                 dilation=(1, 3), ceil_mode=True);"""
+
+BROKEN_EMBED = """from IPython.display import HTML
+
+# what %tensorboard embeds, pointing at a port where nothing listens: the browser's error page
+HTML('<iframe width="100%" height="400" frameborder="0" src="http://127.0.0.1:{port}/#images"></iframe>')"""
+
+
+def write_notebook(path: Path, cells: list[tuple[str, str]]) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell}
+    nb.cells = [make[kind](source) for kind, source in cells]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def broken_lab(tmp_path_factory):
+    """`make lab` on a copy of the course whose notebooks/ holds broken lessons; user settings
+    ask for Jupyter news again (what the course's override turns off)."""
+    tmp = tmp_path_factory.mktemp("broken_lab")
+    course = tmp / "course"
+    (course / "notebooks").mkdir(parents=True)
+    for name in (".venv", "utils", "data", "jupyter"):
+        (course / name).symlink_to(ROOT / name)
+    notebooks = course / "notebooks"
+    write_notebook(notebooks / "01_raises.ipynb", [
+        ("code", setup_cell()),
+        ("markdown", "The formula, typed without dollars: \\frac{n + 2p - k}{s} + 1\n\n"
+                     "![a figure that is not there](figures/missing.png)"),
+        ("code", "1 / 0"),
+        ("code", "print('never reached')"),
+    ])
+    write_notebook(notebooks / "02_stuck_calculator.ipynb",
+                   [("code", setup_cell()), ("code", BROKEN_CALCULATOR)])
+    write_notebook(notebooks / "03_error_embed.ipynb",
+                   [("code", BROKEN_EMBED.format(port=free_port()))])
+    server = start_lab(course, tmp / "logs", tmp / "jupyterlab.log", user_settings={
+        "@jupyterlab/apputils-extension:notification": {"fetchNews": "none"}})
+    server.notebooks = notebooks
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def broken_page(browser, broken_lab):
+    return new_page(browser, broken_lab)
+
+
+def test_checks_catch_a_lesson_that_raises(broken_lab, broken_page):
+    page, path = broken_page, broken_lab.notebooks / "01_raises.ipynb"
+    open_notebook(page, broken_lab, path.name)
+    run_all(page, restart=True)
+    found = page_problems(page, code_cell_count(path))
+    assert any("ZeroDivisionError" in e for e in found["error outputs"]), found
+    assert any("did not run" in p for p in found["cells that did not run"]), found
+    assert any("frac" in t for t in found["raw LaTeX"]), found
+    assert any("missing.png" in src for src in found["broken images"]), found
+    broken_lab.shut_down_kernels()
+
+
+def test_checks_catch_the_news_prompt(broken_lab, broken_page):
+    """Without the course's override (here a user setting asks again), the prompt shows."""
+    page = broken_page
+    if not news_prompt(page):
+        open_notebook(page, broken_lab, "01_raises.ipynb")
+        page.wait_for_function(f"() => document.body.innerText.includes({NEWS_PROMPT!r})",
+                               timeout=30_000)
+    assert news_prompt(page)
+    broken_lab.shut_down_kernels()
+
+
+def test_checks_catch_a_calculator_that_does_not_update(broken_lab, broken_page):
+    page = broken_page
+    open_notebook(page, broken_lab, "02_stuck_calculator.ipynb")
+    run_all(page, restart=True)
+    problems = calculator_problems(page, CALCULATOR_SETTINGS[:2], timeout=10)
+    broken_lab.shut_down_kernels()
+    assert problems and all("missing" in p for p in problems), problems
+
+
+def test_checks_catch_an_embed_showing_an_error_page(broken_lab, broken_page):
+    page = broken_page
+    open_notebook(page, broken_lab, "03_error_embed.ipynb")
+    run_all(page, restart=True)
+    frames = embedded_frames(page)
+    assert len(frames) == 1, [f.url for f in page.frames]
+    problems = embed_problems(frames[0], {"logs_maxpool": 7}, timeout=10)
+    broken_lab.shut_down_kernels()
+    assert problems and "does not show" in problems[-1], problems
+
+
+def test_outside_requests():
+    assert outside_requests(["http://127.0.0.1:1/lab", "ws://localhost:2/api", "data:image/png,x",
+                             "http://[::1]:3/"]) == []
+    assert outside_requests(["https://jupyter.org/assets/feed.xml"]) == [
+        "https://jupyter.org/assets/feed.xml"]
