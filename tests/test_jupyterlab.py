@@ -346,15 +346,22 @@ def news_prompt(page) -> bool:
 
 def show_whole_notebook(page) -> None:
     """Grow the window to the notebook's full height (JupyterLab scrolls inside its own pane), so
-    every cell is laid out, typeset and its images decoded; used for the screenshot too."""
-    height = page.evaluate(
-        """() => { const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
-                   if (!nb) return 1000;
-                   nb.scrollTop = 0;
-                   return nb.scrollHeight + nb.getBoundingClientRect().top + 40; }"""
-    )
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": int(min(max(height, 1000), 16000))})
-    page.wait_for_timeout(500)
+    every cell is laid out, typeset and its images decoded; used for the screenshot too. Cells off
+    screen have estimated heights until laid out, so grow until the height settles."""
+    height = 0
+    for _ in range(4):
+        wanted = page.evaluate(
+            """() => { const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+                       if (!nb) return 1000;
+                       nb.scrollTop = 0;
+                       return nb.scrollHeight + nb.getBoundingClientRect().top + 40; }"""
+        )
+        wanted = int(min(max(wanted, 1000), 32000))
+        if wanted <= height:
+            break
+        height = wanted
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        page.wait_for_timeout(700)
     page.evaluate("""() => document.querySelectorAll('.jp-WindowedPanel-outer').forEach((e) => { e.scrollTop = 0; })""")
     page.wait_for_timeout(300)
 
@@ -632,13 +639,20 @@ def browser():
         chromium.close()
 
 
+#: The lessons are the repository's own files: the test runs them but must never save them.
+NEVER_SAVE = {"@jupyterlab/docmanager-extension:plugin": {"autosave": False}}
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """`make lab` on the course, its logs in a temporary folder; always stopped."""
     tmp = tmp_path_factory.mktemp("lab")
-    server = start_lab(ROOT, tmp / "logs", tmp / "jupyterlab.log")
+    before = {p: p.read_bytes() for p in (ROOT / "notebooks").rglob("*.ipynb")}
+    server = start_lab(ROOT, tmp / "logs", tmp / "jupyterlab.log", user_settings=NEVER_SAVE)
     yield server
     server.stop()
+    changed = [p.name for p, data in before.items() if not p.exists() or p.read_bytes() != data]
+    assert not changed, f"the browser test changed lesson files: {changed}"
 
 
 @pytest.fixture(scope="module")
@@ -773,7 +787,7 @@ def broken_lab(tmp_path_factory):
     write_notebook(notebooks / "03_error_embed.ipynb",
                    [("code", BROKEN_EMBED.format(port=free_port()))])
     server = start_lab(course, tmp / "logs", tmp / "jupyterlab.log", user_settings={
-        "@jupyterlab/apputils-extension:notification": {"fetchNews": "none"}})
+        "@jupyterlab/apputils-extension:notification": {"fetchNews": "none"}, **NEVER_SAVE})
     server.notebooks = notebooks
     yield server
     server.stop()
