@@ -577,7 +577,8 @@ def expected_calculator(height: int, width: int, kernel: int, stride: int, paddi
     return shape, message
 
 
-def calculator_problems(page, settings: list[dict], timeout: float = 30) -> list[str]:
+def calculator_problems(page, settings: list[dict], timeout: float = 30,
+                        shots: Path = SCREENSHOTS) -> list[str]:
     """Move the calculator to each setting; after each, the shown formula and shape must be
     PyTorch's for that setting and the drawing must change, or, for a setting PyTorch refuses,
     the course's message shows instead of a traceback and no stale drawing remains."""
@@ -609,8 +610,8 @@ def calculator_problems(page, settings: list[dict], timeout: float = 30) -> list
             if not missing and drawn and "Traceback" not in text:
                 break
             if time.monotonic() > deadline:
-                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                box.screenshot(path=str(SCREENSHOTS / f"calculator_failed_{len(problems)}.png"))
+                shots.mkdir(parents=True, exist_ok=True)
+                box.screenshot(path=str(shots / f"calculator_failed_{len(problems)}.png"))
                 problems.append(f"{where}: the calculator shows {text[-600:]!r} with {len(now)} "
                                 f"image(s) (changed: {now != images}); missing {missing}")
                 break
@@ -821,11 +822,11 @@ def test_checks_catch_the_news_prompt(broken_lab, broken_page):
     broken_lab.shut_down_kernels()
 
 
-def test_checks_catch_a_calculator_that_does_not_update(broken_lab, broken_page):
+def test_checks_catch_a_calculator_that_does_not_update(broken_lab, broken_page, tmp_path):
     page = broken_page
     open_notebook(page, broken_lab, "02_stuck_calculator.ipynb")
     run_all(page, restart=True)
-    problems = calculator_problems(page, CALCULATOR_SETTINGS[:2], timeout=10)
+    problems = calculator_problems(page, CALCULATOR_SETTINGS[:2], timeout=10, shots=tmp_path)
     broken_lab.shut_down_kernels()
     assert problems and all("missing" in p for p in problems), problems
 
