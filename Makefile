@@ -47,8 +47,11 @@ format: $(STAMP)
 	$(PY) -m ruff format utils tests tools
 	$(PY) -m ruff check --fix .
 
+# jupyter/lab/settings/overrides.json: the course's JupyterLab defaults (no "Jupyter news" prompt, no
+# update check: nothing is fetched from the internet). tests/test_jupyterlab.py runs this very command.
 lab: $(STAMP)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --notebook-dir=notebooks
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --notebook-dir=notebooks \
+		--LabApp.app_settings_dir=jupyter/lab/settings
 
 tensorboard: $(STAMP)
 	$(PY) tools/serve_tensorboard.py --host $(HOST) $(if $(PORT),--port $(PORT))
