@@ -51,7 +51,6 @@ FLOOR_SOURCE = (
 
 def seconds(fn, *args, min_run_time: float = 0.2, **kwargs) -> float:
     """Median seconds per call of ``fn(*args, **kwargs)`` (torch.utils.benchmark, warm-up included)."""
-    from torch.utils import benchmark
 
     timer = benchmark.Timer(stmt="fn(*args, **kwargs)",
                             globals={"fn": fn, "args": args, "kwargs": kwargs})
@@ -60,7 +59,6 @@ def seconds(fn, *args, min_run_time: float = 0.2, **kwargs) -> float:
 
 def machine() -> str:
     """CPU model, cores, threads and library versions, for the caption of the table."""
-    import platform
 
     model = platform.processor() or "unknown CPU"
     try:

@@ -90,7 +90,7 @@ def test_the_plan_names_the_same_sections_and_fills_45_minutes():
     assert [r[2] for r in rows] == ["00", "01", "02", "03", "04", "05", "06"]
     bounds = [(int(a), int(b)) for a, b, *_ in rows]
     assert bounds[0][0] == 0 and bounds[-1][1] == 45
-    assert all(b == c for (_, b), (c, _) in zip(bounds, bounds[1:])), bounds
+    assert all(b == c for (_, b), (c, _) in zip(bounds, bounds[1:], strict=False)), bounds
     named = named_cells()
     for _, _, lesson, cells in rows:
         listed = {int(s) for s in re.findall(r"§(\d+)", cells)}
@@ -100,7 +100,7 @@ def test_the_plan_names_the_same_sections_and_fills_45_minutes():
         for section in listed:
             assert sum(1 for le, s, _ in named if le == lesson and int(s) == section) == counts.get(section, 1), (
                 f"{lesson} §{section}: the plan's cell count differs from the cells named")
-    for (start, end), heading in zip(bounds, re.findall(r"^## (\d+)–(\d+) · ", DOC, re.M)):
+    for (start, end), heading in zip(bounds, re.findall(r"^## (\d+)–(\d+) · ", DOC, re.M), strict=False):
         assert (start, end) == tuple(map(int, heading))
 
 
