@@ -29,19 +29,35 @@ def test_shifted_moves_one_pixel_right_with_a_zero_entering():
     assert torch.equal(moved[:, 1:], x[:, :-1]) and (moved[:, 0] == 0).all()
 
 
-def test_shift_exercise_separates_max_from_average():
-    right_max, right_avg = changed(nn.MaxPool2d(2)), changed(nn.AvgPool2d(2))
-    assert right_max != right_avg  # the exercise's point: the two differ
-    assert mp.check_shift(right_max, right_avg) is True
-    assert mp.check_shift(list(right_max), [list(c) for c in right_avg]) is True  # any iterable
-    assert mp.check_shift(right_avg, right_avg) is False  # "max changes like the average"
-    assert mp.check_shift(right_max, right_max) is False
-    assert mp.check_shift(set(), set()) is False  # "pooling ignores shifts"
-    everything = {(i, j) for i in range(2) for j in range(2)}
-    assert mp.check_shift(everything, everything) is False
-    assert mp.check_shift("(1, 0)", right_avg) is False  # malformed, no exception
-    assert mp.check_shift(None, right_avg) is None
-    assert mp.check_shift(right_max, ...) is None
+def test_shift_exercise_separates_stride_2_from_stride_1():
+    right2, right1 = changed(nn.MaxPool2d(2)), changed(nn.MaxPool2d(2, stride=1))
+    assert right2 and right2 != right1  # the exercise's point: overlapping windows notice more
+    x = torch.tensor(mp.SHIFT_GRID, dtype=torch.float32)[None, None]
+    assert changed(nn.MaxPool2d(2)) != {(i, j) for i in range(2) for j in range(2)}  # something stays
+    assert mp.check_shift(right2, right1) is True
+    assert mp.check_shift(list(right2), [list(c) for c in right1]) is True  # any iterable
+    assert mp.check_shift(right2, right2) is False  # "stride 1 behaves like stride 2"
+    assert mp.check_shift(right1, right1) is False
+    assert mp.check_shift(set(), set()) is False  # "max pooling ignores shifts"
+    everything = {(i, j) for i in range(3) for j in range(3)}
+    assert mp.check_shift({(i, j) for i in range(2) for j in range(2)}, everything) is False
+    assert mp.check_shift(right2, everything) is False  # "with stride 1 everything changes"
+    assert mp.check_shift(right2, set()) is False  # "overlap makes it more robust"
+    assert mp.check_shift("(1, 0)", right1) is False  # malformed, no exception
+    assert mp.check_shift(None, right1) is None
+    assert mp.check_shift(right2, ...) is None
+    # what the solution says: with stride 1 the whole output moves one column with the input
+    pool = nn.MaxPool2d(2, stride=1)
+    assert torch.equal(pool(mp.shifted(mp.SHIFT_GRID))[..., 1:], pool(x)[..., :-1])
+
+
+def test_shift_messages_in_both_languages(monkeypatch, capsys):
+    right2, right1 = changed(nn.MaxPool2d(2)), changed(nn.MaxPool2d(2, stride=1))
+    monkeypatch.setenv("COURSE_LANGUAGE", "zh")
+    mp.check_shift(right2, right2)
+    assert "3×3" in capsys.readouterr().out
+    mp.check_shift(right2, right1)
+    assert f"9 个中变了 {len(right1)} 个" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -101,7 +117,7 @@ def test_changed_outputs_agrees_with_pytorch_on_any_grid(grid):
     global_grid = mp.SHIFT_GRID
     try:
         mp.SHIFT_GRID = grid  # changed() reads mp.SHIFT_GRID
-        for pool in (nn.MaxPool2d(2), nn.AvgPool2d(2)):
+        for pool in (nn.MaxPool2d(2), nn.MaxPool2d(2, stride=1)):
             assert mp.changed_outputs(pool, grid) == changed(pool)
     finally:
         mp.SHIFT_GRID = global_grid

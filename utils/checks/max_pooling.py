@@ -14,9 +14,9 @@ from torch.utils.data import DataLoader
 from utils.checks import report, unanswered
 
 #: Exercise 1: a 4×4 feature map; ``shifted(SHIFT_GRID)`` moves it one pixel to the right.
-SHIFT_GRID = [[0, 0, 6, 0],
-              [0, 0, 0, 0],
-              [0, 1, 7, 0],
+SHIFT_GRID = [[0, 0, 0, 0],
+              [0, 0, 5, 0],
+              [0, 3, 0, 0],
               [0, 0, 0, 0]]
 
 #: Exercise 2: a layer must turn both of these sizes into 14×14.
@@ -50,25 +50,37 @@ def _cells(answer) -> set[tuple[int, int]] | None:
         return None
 
 
-def check_shift(changed_max, changed_avg) -> bool | None:
-    """Exercise 1: which outputs of MaxPool2d(2) and of AvgPool2d(2) change after the shift?"""
-    if unanswered(changed_max) or unanswered(changed_avg):
+def check_shift(changed_stride2, changed_stride1) -> bool | None:
+    """Exercise 1: which outputs of MaxPool2d(2) and of MaxPool2d(2, stride=1) change after the shift?"""
+    if unanswered(changed_stride2) or unanswered(changed_stride1):
         return report(None)
-    mine_max, mine_avg = _cells(changed_max), _cells(changed_avg)
-    if mine_max is None or mine_avg is None:
+    mine2, mine1 = _cells(changed_stride2), _cells(changed_stride1)
+    if mine2 is None or mine1 is None:
         return report(False, en="Give each answer as a set of (row, column) pairs, e.g. {(0, 1)}.",
                       zh="每个答案写成 (行, 列) 的集合，例如 {(0, 1)}。")
-    right_max = changed_outputs(nn.MaxPool2d(2))
-    right_avg = changed_outputs(nn.AvgPool2d(2))
-    if mine_max == right_max and mine_avg == right_avg:
-        return report(True, en="The 7 stays the largest value in its window, so max pooling does not "
-                      "notice that the 1 moved in; the average does.",
-                      zh="7 仍是所在窗口的最大值，所以最大池化察觉不到 1 移了进来；平均池化却能察觉。")
-    which = "max" if mine_max != right_max else "average"
-    return report(False, en=f"Your {which} answer is off. For every window, compare its values "
-                  "before and after the shift: which values enter, which leave, which stay?",
-                  zh=f"{'最大' if which == 'max' else '平均'}池化的答案不对。逐个窗口比较平移前后的值："
-                  "哪些值移进来，哪些移出去，哪些留在原地？")
+    right2 = changed_outputs(nn.MaxPool2d(2))
+    right1 = changed_outputs(nn.MaxPool2d(2, stride=1))
+    if mine2 == right2 and mine1 == right1:
+        return report(True, en=f"Stride 2: {len(right2)} of 4 outputs change; stride 1: {len(right1)} of 9. "
+                      "The 5 moved inside its stride-2 window, so that window did not notice; overlapping "
+                      "windows have an edge between every two columns, so the output moves with the input.",
+                      zh=f"步幅 2：4 个输出中变了 {len(right2)} 个；步幅 1：9 个中变了 {len(right1)} 个。"
+                      "5 只在自己的步幅 2 窗口内移动，这个窗口察觉不到；窗口重叠时，每两列之间都是某个窗口的边界，"
+                      "输出会跟着输入一起移动。")
+    if mine2 != right2:
+        return report(False, en="MaxPool2d(2) is off. Its window (i, j) covers rows 2i–2i+1 and columns "
+                      "2j–2j+1: is each window's largest value the same before and after the shift?",
+                      zh="MaxPool2d(2) 的答案不对。它的窗口 (i, j) 覆盖第 2i–2i+1 行、第 2j–2j+1 列："
+                      "平移前后，每个窗口的最大值还一样吗？")
+    if mine1 == right2:
+        return report(False, en="MaxPool2d(2, stride=1) has 3×3 outputs, not 2×2: window (i, j) covers rows "
+                      "i–i+1 and columns j–j+1. Check each of the 9 windows before and after.",
+                      zh="MaxPool2d(2, stride=1) 的输出是 3×3，不是 2×2：窗口 (i, j) 覆盖第 i–i+1 行、"
+                      "第 j–j+1 列。逐个检查这 9 个窗口平移前后的最大值。")
+    return report(False, en="MaxPool2d(2, stride=1) is off. Its window (i, j) covers rows i–i+1 and columns "
+                  "j–j+1, so the windows overlap: write down all 9 maxima before and after the shift.",
+                  zh="MaxPool2d(2, stride=1) 的答案不对。它的窗口 (i, j) 覆盖第 i–i+1 行、第 j–j+1 列，"
+                  "窗口彼此重叠：把平移前后 9 个窗口的最大值都写出来比一比。")
 
 
 def check_same_size_layer(layer) -> bool | None:
