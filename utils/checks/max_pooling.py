@@ -70,7 +70,7 @@ def check_shift(changed_stride2, changed_stride1) -> bool | None:
     if mine2 != right2:
         return report(False, en="MaxPool2d(2) is off. Its window (i, j) covers rows 2i–2i+1 and columns "
                       "2j–2j+1: is each window's largest value the same before and after the shift?",
-                      zh="MaxPool2d(2) 的答案不对。它的窗口 (i, j) 覆盖第 2i–2i+1 行、第 2j–2j+1 列："
+                      zh="MaxPool2d(2) 那一问再想想：它的窗口 (i, j) 覆盖第 2i–2i+1 行、第 2j–2j+1 列："
                       "平移前后，每个窗口的最大值还一样吗？")
     if mine1 == right2:
         return report(False, en="MaxPool2d(2, stride=1) has 3×3 outputs, not 2×2: window (i, j) covers rows "
@@ -79,7 +79,7 @@ def check_shift(changed_stride2, changed_stride1) -> bool | None:
                       "第 j–j+1 列。逐个检查这 9 个窗口平移前后的最大值。")
     return report(False, en="MaxPool2d(2, stride=1) is off. Its window (i, j) covers rows i–i+1 and columns "
                   "j–j+1, so the windows overlap: write down all 9 maxima before and after the shift.",
-                  zh="MaxPool2d(2, stride=1) 的答案不对。它的窗口 (i, j) 覆盖第 i–i+1 行、第 j–j+1 列，"
+                  zh="MaxPool2d(2, stride=1) 那一问再想想：它的窗口 (i, j) 覆盖第 i–i+1 行、第 j–j+1 列，"
                   "窗口彼此重叠：把平移前后 9 个窗口的最大值都写出来比一比。")
 
 
