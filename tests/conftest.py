@@ -8,12 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from hypothesis import settings
 
 # Property tests: few examples while developing (`make test-fast`), many in CI (env CI set).
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.register_profile("ci", max_examples=300, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+# Tests use tiny tensors: one intra-op thread per test process. Two threads per process under
+# `-n 2` on a busy 2-core machine spin against each other (lesson 05's train(): 0.05 s -> 6 s).
+torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))  # tests import the tools as modules
