@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from utils.checks import report, unanswered
+from utils.checks import as_cells, report, unanswered
 
 #: Exercise 1: a 4×4 feature map; ``shifted(SHIFT_GRID)`` moves it one pixel to the right.
 SHIFT_GRID = [[0, 0, 6, 0],
@@ -43,18 +43,11 @@ def changed_outputs(pool: nn.Module, grid=SHIFT_GRID) -> set[tuple[int, int]]:
     return {tuple(rc) for rc in diff.nonzero().tolist()}
 
 
-def _cells(answer) -> set[tuple[int, int]] | None:
-    try:
-        return {(int(r), int(c)) for r, c in answer}
-    except (TypeError, ValueError):
-        return None
-
-
 def check_shift(changed_max, changed_avg) -> bool | None:
     """Exercise 1: which outputs of MaxPool2d(2) and of AvgPool2d(2) change after the shift?"""
     if unanswered(changed_max) or unanswered(changed_avg):
         return report(None)
-    mine_max, mine_avg = _cells(changed_max), _cells(changed_avg)
+    mine_max, mine_avg = as_cells(changed_max), as_cells(changed_avg)
     if mine_max is None or mine_avg is None:
         return report(False, en="Give each answer as a set of (row, column) pairs, e.g. {(0, 1)}.",
                       zh="每个答案写成 (行, 列) 的集合，例如 {(0, 1)}。")
