@@ -22,8 +22,8 @@ __all__ = ["TIE", "check_avg_fast", "check_dropout2d", "check_padding",
 TIE = [[1.0, 3.0], [3.0, 2.0]]
 
 
-class _Calls(TorchFunctionMode):
-    """Count the torch functions a student's function calls, by name."""
+class TorchCalls(TorchFunctionMode):
+    """Record the torch functions called inside ``with TorchCalls() as calls:`` by name (``calls.names``)."""
 
     def __init__(self):
         super().__init__()
@@ -38,7 +38,7 @@ def _call(fn, args, where: str, banned: str, en: str, zh: str):
     """Run the student's ``fn(*args)``: ``(result, names of the torch functions called, failed)``;
     ``failed`` is None, or the ✗ (False) printed because it raised or called a function named
     like ``banned`` (``en``/``zh`` say why not)."""
-    calls = _Calls()
+    calls = TorchCalls()
     try:
         with calls:
             out = fn(*args)
