@@ -8,26 +8,32 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
-
-# Property tests: few examples while developing (`make test-fast`), many in CI (env CI set).
-settings.register_profile("dev", max_examples=25, deadline=None)
-settings.register_profile("ci", max_examples=300, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))  # tests import the tools as modules
 
-from run_notebooks import (  # noqa: E402
-    NotebookFailed,
-    lesson_notebooks,
-    run_notebook,
-    solution_notebooks,
-)
+
+def pytest_configure(config):
+    """Set up each process that runs tests. The xdist controller (``-n 2``) runs none: it skips
+    this and imports neither torch, hypothesis nor nbformat, so the workers start seconds sooner."""
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return
+    import torch
+    from hypothesis import settings
+
+    # Property tests: few examples while developing (`make test-fast`), many in CI (env CI set).
+    settings.register_profile("dev", max_examples=25, deadline=None)
+    settings.register_profile("ci", max_examples=300, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+    # Tests use tiny tensors: one intra-op thread per process. Two threads per process under `-n 2`
+    # on a busy 2-core machine spin against each other (lesson 05's train(): 0.05 s -> 6 s).
+    torch.set_num_threads(1)
 
 
 def all_notebooks() -> list[Path]:
     """Every notebook the course ships: lessons first, then worked solutions."""
+    from run_notebooks import lesson_notebooks, solution_notebooks
+
     return lesson_notebooks() + solution_notebooks()
 
 
@@ -45,6 +51,8 @@ def notebook_runs(notebook_logs_dir, tmp_path_factory):
     executed notebook, ``.value("expr")`` reads a value the notebook computed, in its own kernel.
     A notebook that failed raises ``NotebookFailed`` in every test that asks for it.
     """
+    from run_notebooks import NotebookFailed, run_notebook
+
     build = tmp_path_factory.mktemp("notebook_build")
     env = {"COURSE_LOGS_DIR": str(notebook_logs_dir), "COURSE_BUILD_DIR": str(build)}
     runs: dict[str, object] = {}
@@ -71,6 +79,8 @@ def notebook_runs(notebook_logs_dir, tmp_path_factory):
 @pytest.fixture(scope="session")
 def executed_notebooks(notebook_runs):
     """Execute every notebook once; returns {relative path: (notebook, seconds, error or None)}."""
+    from run_notebooks import NotebookFailed
+
     results = {}
     for path in all_notebooks():
         key = path.relative_to(ROOT).as_posix()

@@ -111,7 +111,7 @@ def test_cifar_steps():
     assert mp.check_cifar_steps(None, None, None) is None
 
 
-@settings(max_examples=30, deadline=None)
+@settings(deadline=None)
 @given(st.lists(st.lists(st.integers(0, 9), min_size=4, max_size=4), min_size=4, max_size=4))
 def test_changed_outputs_agrees_with_pytorch_on_any_grid(grid):
     global_grid = mp.SHIFT_GRID

@@ -47,6 +47,13 @@ def torch_max(x, cfg, **extra):
     return F.max_pool2d(x, **cfg, **extra)
 
 
+def read_by(hw, cfg) -> torch.Tensor:
+    """``[cell, i, j]``: True where output (i, j) reads input cell ``cell`` (row-major): max pooling a
+    one-hot plane per cell (padding is −∞) outputs 1 exactly there."""
+    h, w = hw
+    return torch_max(torch.eye(h * w).reshape(h * w, 1, h, w), cfg)[:, 0] == 1
+
+
 def refused(hw, cfg) -> bool:
     try:
         torch_max(torch.zeros(1, 1, *hw), cfg)
@@ -65,9 +72,7 @@ def test_windows_read_the_cells_pytorch_reads(case):
         with pytest.raises(ValueError):
             windows(hw, **cfg)
         return
-    h, w = hw
-    hits = torch_max(torch.eye(h * w).reshape(h * w, 1, h, w), cfg)[:, 0] == 1
-    ws = windows(hw, **cfg)
+    w, hits, ws = hw[1], read_by(hw, cfg), windows(hw, **cfg)
     assert (ws[-1].i + 1, ws[-1].j + 1) == tuple(hits.shape[1:])
     for win in ws:
         measured = {divmod(int(c), w) for c in torch.nonzero(hits[:, win.i, win.j]).flatten()}
@@ -230,9 +235,7 @@ def test_coverage_counts_how_many_windows_read_each_pixel(case):
         with pytest.raises(ValueError):
             coverage_map(hw, **cfg)
         return
-    h, w = hw
-    hits = (torch_max(torch.eye(h * w).reshape(h * w, 1, h, w), cfg) == 1).sum(dim=(1, 2, 3))
-    assert torch.equal(coverage_map(hw, **cfg), hits.reshape(h, w))
+    assert torch.equal(coverage_map(hw, **cfg), read_by(hw, cfg).sum(dim=(1, 2)).reshape(hw))
 
 
 def test_ignored_fraction_of_the_lesson():

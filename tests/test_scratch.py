@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from utils import scratch
+from utils.checks.scratch import TorchCalls
 from utils.scratch import avg_pool2d, dropout, max_pool2d
 from utils.shapes import PoolingConfigError, PoolingTypeError
 
@@ -495,20 +495,9 @@ class RecordKernels(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-class RecordFunctions(TorchFunctionMode):
-    """Names of the torch-level Python functions called (F.dropout never reaches ATen by name)."""
-
-    def __init__(self):
-        super().__init__()
-        self.names: list[str] = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.names.append(getattr(func, "__name__", str(func)))
-        return func(*args, **(kwargs or {}))
-
-
 def recorded(fn, x) -> list[str]:
-    with RecordFunctions() as functions, RecordKernels() as kernels:
+    """ATen kernels and torch-level functions (F.dropout never reaches ATen by name) that ran."""
+    with TorchCalls() as functions, RecordKernels() as kernels:
         out = fn(x)
         (out[0] if isinstance(out, tuple) else out).sum().backward()
     return functions.names + kernels.names

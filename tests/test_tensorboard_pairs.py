@@ -130,6 +130,7 @@ def test_entry_point_makes_tensorboard_find_the_plugin():
     assert found[0].load().plugin_name == "pairs"
 
 
+@pytest.mark.slow  # a TensorBoard server
 def test_dashboard_is_listed_with_an_iframe_module(server):
     listing = json.loads(_get(server + "data/plugins_listing"))
     assert listing["pairs"]["enabled"]
@@ -138,6 +139,7 @@ def test_dashboard_is_listed_with_an_iframe_module(server):
     assert b"mountPairViewer" in _get(server + "data/plugin/pairs/viewer.js")
 
 
+@pytest.mark.slow  # a TensorBoard server
 def test_layer_metadata_round_trips(server):
     runs = _json(server, "runs")
     assert set(runs) == set(LOGGED)
@@ -153,6 +155,7 @@ def test_layer_metadata_round_trips(server):
     assert runs["plain"]["layer"] is None
 
 
+@pytest.mark.slow  # a TensorBoard server
 def test_every_step_is_served_and_images_equal_the_event_files(server, tmp_path_factory):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -174,6 +177,7 @@ def test_every_step_is_served_and_images_equal_the_event_files(server, tmp_path_
                 assert served.shape[:2] == (batch.shape[2], batch.shape[3] * batch.shape[0])
 
 
+@pytest.mark.slow  # a TensorBoard server
 def test_values_are_the_logged_float32_tensors(server):
     for run in LAYERS:
         for step, (x, y) in enumerate(LOGGED[run]):
@@ -186,6 +190,7 @@ def test_values_are_the_logged_float32_tensors(server):
     assert _json(server, "values?run=speed&step=0") == {}  # values=False
 
 
+@pytest.mark.slow  # a TensorBoard server
 def test_dropout_values_keep_what_the_png_clips(server):
     x, y = LOGGED["dropout"][0]
     assert (y > 1).any()  # the PNG shows these white; the values route still has them

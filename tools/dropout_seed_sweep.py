@@ -12,6 +12,7 @@ mean ± sd table: "best" is the epoch of lowest validation loss (what early stop
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -20,7 +21,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from utils.dropout import best_and_final, make_dataset, make_model, seed_table, train  # noqa: E402
+from utils.dropout import best_and_final, make_dataset, make_model, train  # noqa: E402
+
+COLUMNS = ("best_val_loss", "best_val_acc", "final_val_loss", "final_val_acc")
+
+
+def mean_sd(values) -> str:
+    """``"0.412 ± 0.013"`` (sample standard deviation)."""
+    values = list(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.mean(values):.3f} ± {sd:.3f}"
+
+
+def seed_table(results: dict[float, list[dict]]) -> str:
+    """One line per p: mean ± sd over seeds of ``best_and_final`` numbers."""
+    lines = ["p     " + "".join(f"{c:>17}" for c in COLUMNS)]
+    for p, rows in results.items():
+        lines.append(f"{p:<6g}" + "".join(f"{mean_sd(r[c] for r in rows):>17}" for c in COLUMNS))
+    return "\n".join(lines)
 
 
 def sweep(seeds, ps=(0.0, 0.5), epochs: int = 300, verbose: bool = True) -> dict[float, list[dict]]:

@@ -7,7 +7,7 @@
 A student clicks the link once: the hub logs them in, starts their server, clones the course into
 ``~/<targetpath>`` (nbgitpuller) and opens the first notebook. Clicking it again after the teacher pushes
 an update merges the update without losing the student's edits (nbgitpuller's contract, tested in
-tests/test_nbgitpuller_link.py). The link format is nbgitpuller's own (``/hub/user-redirect/git-pull``).
+tests/tools/test_nbgitpuller_link.py). The link format is nbgitpuller's own (``/hub/user-redirect/git-pull``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from utils.colab import COURSE_BRANCH, COURSE_REPOSITORY_URL, START_NOTEBOOK  # noqa: E402
+from set_repository_url import START_NOTEBOOK  # noqa: E402  (tools/ is this script's folder)
+
+from utils.environment import COURSE_BRANCH, COURSE_REPOSITORY_URL  # noqa: E402
 
 #: Where the course lands in each student's home folder (nbgitpuller's ``targetpath``).
 DEFAULT_TARGET = "pytorch-pooling-dropout-tensorboard"

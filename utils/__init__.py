@@ -8,6 +8,7 @@
 * ``dropout``              dropout measured, and the two-moons data for lesson 05
 * ``plots``                pictures: windows, image pairs, the calculator
 * ``tensorboard_logging``  clean runs, honest images, reading runs back, opening TensorBoard
+* ``viewer``               the pair viewer: click an output pixel, see the window it came from
 * ``checks/``              self-checks of each lesson's exercises
 
 Not installed: notebooks put the repository root first on ``sys.path``. Tool-only code lives in tools/.

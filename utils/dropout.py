@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 
 import torch
@@ -147,19 +146,3 @@ def best_and_final(history) -> dict[str, float]:
         "final_val_loss": history["val_loss"][-1],
         "final_val_acc": history["val_acc"][-1],
     }
-
-
-def mean_sd(values) -> str:
-    """``"0.412 ± 0.013"`` (sample standard deviation)."""
-    values = list(values)
-    sd = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.3f} ± {sd:.3f}"
-
-
-def seed_table(results: dict[float, list[dict]]) -> str:
-    """One line per p: mean ± sd over seeds of ``best_and_final`` numbers."""
-    columns = ("best_val_loss", "best_val_acc", "final_val_loss", "final_val_acc")
-    lines = ["p     " + "".join(f"{c:>17}" for c in columns)]
-    for p, rows in results.items():
-        lines.append(f"{p:<6g}" + "".join(f"{mean_sd(r[c] for r in rows):>17}" for c in columns))
-    return "\n".join(lines)

@@ -24,7 +24,6 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
 IMAGES_DIR = DATA_DIR / "images"
-NOTEBOOKS_DIR = ROOT / "notebooks"
 
 #: The course's git repository; Colab clones it (a copy sits in every notebook's setup cell, because
 #: Colab opens one notebook without the rest). After forking, change every copy with
@@ -33,20 +32,15 @@ COURSE_REPOSITORY_URL = "https://github.com/pooling-course/pytorch-pooling-dropo
 #: The branch the Colab/Binder badges open.
 COURSE_BRANCH = "main"
 
-#: Environment variable that moves every TensorBoard run (used by the tests and the benchmark).
-LOGS_ENV_VAR = "COURSE_LOGS_DIR"
-#: Environment variable that moves build outputs (executed notebooks, HTML, contact sheets).
-BUILD_ENV_VAR = "COURSE_BUILD_DIR"
-
 
 def logs_dir() -> Path:
     """Folder that holds the TensorBoard runs (``logs/`` unless ``COURSE_LOGS_DIR`` is set)."""
-    return Path(os.environ.get(LOGS_ENV_VAR) or ROOT / "logs").resolve()
+    return Path(os.environ.get("COURSE_LOGS_DIR") or ROOT / "logs").resolve()
 
 
 def build_dir() -> Path:
-    """Folder for generated files that are not committed (``build/`` unless ``COURSE_BUILD_DIR``)."""
-    return Path(os.environ.get(BUILD_ENV_VAR) or ROOT / "build").resolve()
+    """Generated files, never committed: executed notebooks, HTML (``build/`` or ``COURSE_BUILD_DIR``)."""
+    return Path(os.environ.get("COURSE_BUILD_DIR") or ROOT / "build").resolve()
 
 
 LANGUAGE_ENV_VAR = "COURSE_LANGUAGE"
@@ -55,9 +49,8 @@ LANGUAGE_ENV_VAR = "COURSE_LANGUAGE"
 def language() -> str:
     """The reader's language, ``"en"`` or ``"zh"``: the edition the notebook runs from.
 
-    Chinese notebooks live in ``notebooks/zh-CN/`` and share their code with the English ones, so the
-    kernel's working folder (the notebook's folder, e.g. notebooks/zh-CN/solutions) says which edition this is. ``COURSE_LANGUAGE``
-    (``en``/``zh``) overrides it. Self-check messages and figure labels follow it.
+    Chinese notebooks live in ``notebooks/zh-CN/`` (and its solutions/) with the same code, so the
+    kernel's working folder says which edition runs. ``COURSE_LANGUAGE`` (``en``/``zh``) overrides it.
     """
     chosen = os.environ.get(LANGUAGE_ENV_VAR, "").strip().lower()
     if chosen.startswith("zh"):
@@ -74,27 +67,15 @@ def get_device(prefer: str = "cpu") -> torch.device:
     ``prefer="auto"`` gives CUDA, then MPS, when available, else the CPU. ``"cuda"`` or ``"mps"``
     asks for that device and raises a clear error when it is missing.
     """
-    prefer = prefer.lower()
-    if prefer == "cpu":
-        return torch.device("cpu")
-    cuda = torch.cuda.is_available()
-    mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
     if prefer == "auto":
-        if cuda:
-            return torch.device("cuda")
-        if mps:
-            return torch.device("mps")
-        return torch.device("cpu")
-    if prefer == "cuda" and cuda:
-        return torch.device("cuda")
-    if prefer == "mps" and mps:
-        return torch.device("mps")
-    if prefer in {"cuda", "mps"}:
-        raise RuntimeError(
-            f"Device {prefer!r} was requested but is not available on this machine. "
-            "Use get_device('cpu') (the default) or get_device('auto')."
-        )
-    raise ValueError(f"prefer must be 'cpu', 'auto', 'cuda' or 'mps', got {prefer!r}.")
+        return torch.device(next(name for name, ok in available.items() if ok))
+    if prefer not in available:
+        raise ValueError(f"prefer must be 'cpu', 'auto', 'cuda' or 'mps', got {prefer!r}.")
+    if not available[prefer]:
+        raise RuntimeError(f"Device {prefer!r} was requested but is not available on this machine. "
+                           "Use get_device('cpu') (the default) or get_device('auto').")
+    return torch.device(prefer)
 
 
 def seed_everything(seed: int = 0) -> int:
@@ -102,8 +83,6 @@ def seed_everything(seed: int = 0) -> int:
 
     Returns the seed, so a setup cell can write ``SEED = seed_everything(0)``.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -117,57 +96,6 @@ def in_notebook_frontend() -> bool:
     """
     if os.environ.get("COURSE_HEADLESS") == "1":
         return False
-    if "google.colab" in sys.modules:
-        return True
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def _version(module_name: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(module_name)
-    except PackageNotFoundError:
-        return None
-
-
-def _major_minor(text: str | None) -> tuple[int, int]:
-    if not text:
-        return (0, 0)
-    parts = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in text.split(".")[:2]]
-    return (parts + [0, 0])[0], (parts + [0, 0])[1]
-
-
-#: Packages whose versions the start-here notebook reports.
-REPORTED_PACKAGES = ("torch", "torchvision", "tensorboard", "numpy", "protobuf", "setuptools",
-                     "matplotlib", "pillow", "ipywidgets")
-
-
-def environment_report() -> tuple[dict[str, str | None], list[str]]:
-    """Versions of the packages the course uses, and a list of known problems (empty if none).
-
-    Known-bad combinations checked: a missing package; torch older than 2.2; tensorboard older than
-    2.21 together with setuptools 82 or newer (old tensorboard imports ``pkg_resources``, which
-    setuptools 82 removed, so it fails at start with ``ModuleNotFoundError: pkg_resources``).
-    """
-    versions = {name: _version(name) for name in REPORTED_PACKAGES}
-    versions["python"] = sys.version.split()[0]
-    problems = []
-    for name in ("torch", "torchvision", "tensorboard", "numpy", "matplotlib", "pillow"):
-        if versions[name] is None:
-            problems.append(f"{name} is not installed: run `make venv` (or pip install -r requirements.txt).")
-    if versions["torch"] and _major_minor(versions["torch"]) < (2, 2):
-        problems.append(f"torch {versions['torch']} is older than 2.2; some results in the lessons differ.")
-    tb, st = _major_minor(versions["tensorboard"]), _major_minor(versions["setuptools"])
-    if versions["tensorboard"] and tb < (2, 21) and st >= (82, 0):
-        problems.append(
-            f"tensorboard {versions['tensorboard']} with setuptools {versions['setuptools']}: old "
-            "tensorboard needs pkg_resources, removed in setuptools 82. Upgrade: "
-            "pip install 'tensorboard>=2.21' (or pin setuptools<82)."
-        )
-    return versions, problems
+    ipython = sys.modules.get("IPython")  # not imported: not a notebook
+    shell = ipython.get_ipython() if ipython else None
+    return "google.colab" in sys.modules or type(shell).__name__ == "ZMQInteractiveShell"

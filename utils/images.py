@@ -51,8 +51,6 @@ def image_names(folder: str | Path | None = None) -> list[str]:
 
 def image_batches(batch_size: int, size=None, folder=None) -> torch.utils.data.DataLoader:
     """``load_images(folder, size)`` in batches of ``batch_size``, in file order, last batch kept."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     return torch.utils.data.DataLoader(load_images(folder, size), batch_size=batch_size)
 
 
@@ -62,8 +60,6 @@ def _load(folder, size) -> tuple[list[str], list[torch.Tensor]]:
     if not folder.exists():
         raise FileNotFoundError(f"Image folder not found: {folder}. Pass an existing folder to "
                                 "load_images(folder=...) or leave folder=None for data/images.")
-    if not folder.is_dir():
-        raise NotADirectoryError(f"Expected a folder of images, got a file: {folder}.")
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     names, images = [], []
     for path in files:

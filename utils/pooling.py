@@ -1,21 +1,17 @@
 """Window arithmetic of 2-D pooling, written once: where the windows of ``nn.MaxPool2d`` /
 ``nn.AvgPool2d`` sit, what average pooling divides by, which pixels no window reads, and the
-windows of adaptive pooling.
+windows of adaptive pooling. PyTorch's conventions:
 
-PyTorch's conventions (torch 2.x), used by every function here:
-
-* Parameters are an int or a ``(height, width)`` pair. ``stride=None`` means stride = kernel_size.
-  ``padding`` is added on EACH side (a 5×5 input with ``padding=1`` is read as 7×7); max pooling
-  pads with −∞, average pooling with zeros. ``dilation`` is the step between the cells a window
-  reads (``nn.AvgPool2d`` has none: it is 1).
+* Parameters are an int or a ``(height, width)`` pair; ``stride=None`` means stride = kernel_size;
+  ``padding`` is added on EACH side (−∞ for max pooling, zeros for average pooling); ``dilation``
+  is the step between the cells a window reads (1 for ``nn.AvgPool2d``).
 * Output size per dimension: ``floor((n + 2p − d(k−1) − 1) / s) + 1``. With ``ceil_mode=True``:
   ceil instead of floor, then the last window is DROPPED if it would start in the right padding,
-  i.e. if ``(out − 1)·s ≥ n + p``. Window ``i`` reads ``i·s − p + j·d`` for ``j < k``.
-* Positions are in the unpadded input: ``< 0`` or ``≥ n`` means padding (or, with ceil_mode, past it).
+  i.e. if ``(out − 1)·s ≥ n + p``. Window ``i`` reads ``i·s − p + j·d`` for ``j < k``; positions
+  ``< 0`` or ``≥ n`` are padding.
 
-Pure arithmetic, no pictures (``utils.plots`` draws these) and no teaching messages
-(``utils.shapes`` explains why PyTorch refuses a configuration). ``tests/test_pooling.py`` checks
-every function against PyTorch itself.
+Pure arithmetic: ``utils.plots`` draws it, ``utils.shapes`` explains refusals, and
+``tests/test_pooling.py`` checks every function against PyTorch itself.
 """
 
 from __future__ import annotations
@@ -84,15 +80,6 @@ def is_valid(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fa
     )
 
 
-def _require_valid(dims) -> None:
-    for n, k, s, p, d, ceil_mode in dims:
-        if not is_valid(n, k, s, p, d, ceil_mode):
-            raise ValueError(
-                f"PyTorch refuses n={n}, kernel_size={k}, stride={s}, padding={p}, dilation={d}, "
-                f"ceil_mode={ceil_mode}; utils.shapes.explain(...) says which rule it breaks."
-            )
-
-
 def window_starts(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Where each window starts: ``i·stride − padding`` (negative = in the left padding)."""
     stride = kernel_size if stride is None else stride
@@ -115,7 +102,10 @@ def _dims(in_hw, kernel_size, stride, padding, dilation, ceil_mode):
     k, p, d = pair(kernel_size, "kernel_size"), pair(padding, "padding"), pair(dilation, "dilation")
     s = k if stride is None or stride == () else pair(stride, "stride")
     dims = [(in_hw[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(2)]
-    _require_valid(dims)
+    for dim in dims:
+        if not is_valid(*dim):
+            raise ValueError("PyTorch refuses n={}, kernel_size={}, stride={}, padding={}, dilation={}, "
+                             "ceil_mode={}; utils.shapes.explain(...) says which rule.".format(*dim))
     return dims
 
 
@@ -133,10 +123,7 @@ class Window:
 
 
 def windows(in_hw, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-    """Every window of 2-D pooling on an ``(H, W)`` plane, row-major: a list of :class:`Window`.
-
-    Raises ``ValueError`` for a configuration PyTorch refuses.
-    """
+    """Every :class:`Window` of 2-D pooling on an ``(H, W)`` plane, row-major; ``ValueError`` where PyTorch refuses."""
     dims = _dims(in_hw, kernel_size, stride, padding, dilation, ceil_mode)
     floor_out = [output_size(*dim[:5], False) for dim in dims]
     rows, cols = (window_cells(*dim) for dim in dims)
@@ -157,23 +144,12 @@ def window_counts(size, kernel_size, stride=None, padding=0, ceil_mode=False) ->
         stop = start + kernel_size
         real = max(0, min(stop, size) - max(start, 0))
         inside = min(stop, size + padding) - max(start, -padding)
-        overhang = kernel_size - inside
-        rows.append(
-            dict(start=start, stop=stop, real=real, padding=inside - real, overhang=overhang)
-        )
+        rows.append(dict(start=start, stop=stop, real=real, padding=inside - real, overhang=kernel_size - inside))
     return rows
 
 
-def divisors(
-    height,
-    width,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-) -> torch.Tensor:
+def divisors(height, width, kernel_size, stride=None, padding=0, ceil_mode=False,
+             count_include_pad=True, divisor_override=None) -> torch.Tensor:
     """What ``nn.AvgPool2d`` divides each window's sum by: an int64 tensor of the output's shape.
 
     Per dimension the window ``[start, start + k)`` is clipped to the padded extent ``[−p, n + p)``
@@ -198,14 +174,7 @@ def divisors(
 
 def _avg_params(args, kwargs) -> dict:
     """``nn.AvgPool2d``'s arguments after the input, positional or by name, defaults filled in."""
-    names = (
-        "kernel_size",
-        "stride",
-        "padding",
-        "ceil_mode",
-        "count_include_pad",
-        "divisor_override",
-    )
+    names = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
     defaults = dict(stride=None, padding=0, ceil_mode=False, count_include_pad=True)
     return defaults | dict(zip(names, args, strict=False)) | kwargs
 
@@ -230,10 +199,8 @@ def window_table(grid, *args, **kwargs) -> list[dict]:
         raise ValueError(f"grid must be 2-D (height × width), got shape {tuple(t.shape)}.")
     h, w = t.shape
     p = _avg_params(args, kwargs)
-    divs = divisors(h, w, **p)
-    ceil_mode = p["ceil_mode"]
-    dims = _dims((h, w), p["kernel_size"], p["stride"], p["padding"], 1, ceil_mode)
-    (_, kh, sh, ph, _, _), (_, kw, sw, pw, _, _) = dims
+    divs, ceil_mode = divisors(h, w, **p), p["ceil_mode"]
+    (_, kh, sh, ph, *_), (_, kw, sw, pw, *_) = _dims((h, w), p["kernel_size"], p["stride"], p["padding"], 1, ceil_mode)
     out = []
     for i, rw in enumerate(window_counts(h, kh, sh, ph, ceil_mode)):
         for j, cw in enumerate(window_counts(w, kw, sw, pw, ceil_mode)):
@@ -244,8 +211,7 @@ def window_table(grid, *args, **kwargs) -> list[dict]:
             padded = (rw["real"] + rw["padding"]) * (cw["real"] + cw["padding"])
             row = dict(out=(i, j), rows=rows, cols=cols, sum=total, divisor=int(divs[i, j]))
             row.update(padding=padded - len(rows) * len(cols), overhang=kh * kw - padded)
-            exact = isinstance(total, int)
-            row["value"] = Fraction(total, row["divisor"]) if exact else total / row["divisor"]
+            row["value"] = Fraction(total, row["divisor"]) if isinstance(total, int) else total / row["divisor"]
             out.append(row)
     return out
 
@@ -278,6 +244,4 @@ def adaptive_windows(size: int, output_size: int) -> list[tuple[int, int]]:
     ``nn.AdaptiveAvgPool2d`` / ``nn.AdaptiveMaxPool2d`` (per dimension). Example: n=10, o=4 gives
     ``[(0, 3), (2, 5), (5, 8), (7, 10)]``: uneven, overlapping windows no ``AvgPool2d`` reproduces.
     """
-    return [
-        (i * size // output_size, -(-(i + 1) * size // output_size)) for i in range(output_size)
-    ]
+    return [(i * size // output_size, -(-(i + 1) * size // output_size)) for i in range(output_size)]

@@ -15,12 +15,10 @@ PyTorch's conventions: ``padding`` is per side, at most ``kernel_size // 2``; ``
 ``stride = kernel_size``; ``p`` is the probability to DROP an element. The window arithmetic
 (output size, divisors) comes from :mod:`utils.pooling`.
 
-Errors: bad arguments get the messages of :mod:`utils.shapes`, with the broken rule and a fix
-PyTorch accepts: a ``TypeError`` where PyTorch raises one, else a ``ValueError`` that is also the
-``RuntimeError`` PyTorch raises.
-An unsupported dtype raises ``NotImplementedError`` like PyTorch, suggesting a conversion that
-keeps the picture (``uint8`` -> ``x.float() / 255``). Where we differ from PyTorch on purpose,
-a test in ``tests/test_scratch.py`` says why and notices if PyTorch changes.
+Errors: bad arguments get the messages of :mod:`utils.shapes` (the broken rule and a fix PyTorch
+accepts); an unsupported dtype raises ``NotImplementedError`` like PyTorch, with a conversion that
+keeps the picture (``uint8`` -> ``x.float() / 255``). Where we differ from PyTorch on purpose, a
+test in ``tests/test_scratch.py`` says why and notices if PyTorch changes.
 """
 
 from __future__ import annotations
@@ -38,17 +36,12 @@ __all__ = ["avg_pool2d", "dropout", "max_pool2d"]
 # the dtypes PyTorch's CPU kernels accept (tests/test_scratch.py checks them against PyTorch)
 AVG_POOL_DTYPES = (torch.int64, torch.float16, torch.bfloat16, torch.float32, torch.float64)
 MAX_POOL_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, *AVG_POOL_DTYPES)
-INT64_OVERFLOW = (
-    "avg_pool2d: a window of this int64 tensor sums to -2**63, and -2**63 / -1 does not fit in "
-    "int64 (PyTorch's own kernel crashes the process here). Fix: x.double()"
-)
+INT64_OVERFLOW = "avg_pool2d: a window sums to -2**63, and -2**63 / -1 does not fit in int64. Fix: x.double()"
 
 
 def conversion(dtype: torch.dtype) -> str:
     """The conversion to floats that keeps the picture: uint8 images hold 0..255, uint16 0..65535."""
-    return {torch.uint8: "x.float() / 255", torch.uint16: "x.float() / 65535"}.get(
-        dtype, "x.float()"
-    )
+    return {torch.uint8: "x.float() / 255", torch.uint16: "x.float() / 65535"}.get(dtype, "x.float()")
 
 
 def pool_params(fn, x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -138,9 +131,7 @@ def window_view(x: torch.Tensor, kernel_size: int, stride: int) -> torch.Tensor:
     return x.as_strided(size, (s * row, s * col, row, col), x.storage_offset())
 
 
-def max_pool2d(
-    x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
-):
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """``F.max_pool2d`` from scratch: the maximum of every (dilated) window.
 
     ``x``: ``(N, C, H, W)`` or ``(C, H, W)``; padding holds -inf (never chosen). Returns values of
@@ -148,9 +139,7 @@ def max_pool2d(
     A window that covers only padding (possible with dilation) gives the lowest value and the
     index of the first cell PyTorch would have visited.
     """
-    k, s, p, d, (out_h, out_w) = pool_params(
-        "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode
-    )
+    k, s, p, d, (out_h, out_w) = pool_params("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     check_dtype("max_pool2d", x, MAX_POOL_DTYPES)
     x4 = x if x.dim() == 4 else x.unsqueeze(0)
     nothing = torch.tensor(lowest(x.dtype), dtype=x.dtype)  # "no cell seen yet"
@@ -164,24 +153,15 @@ def max_pool2d(
         start = first_real(start_h, d[0])[:, None] * W + first_real(start_w, d[1])  # PyTorch's
     # 1) along each row: the best of every window's k_w columns; 2) down: the best of k_h rows
     zero = torch.zeros((), dtype=torch.int64)
-    row_best, row_where = _running_max(
-        padded, positions, -1, k[1], s[1], d[1], out_w, nothing, zero
-    )
+    row_best, row_where = _running_max(padded, positions, -1, k[1], s[1], d[1], out_w, nothing, zero)
     values, indices = _running_max(row_best, row_where, -2, k[0], s[0], d[0], out_h, nothing, start)
     if x.dim() == 3:
         values, indices = values[0], None if indices is None else indices[0]
     return (values, indices) if return_indices else values
 
 
-def avg_pool2d(
-    x,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-):
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
     """``F.avg_pool2d`` from scratch: the sum of every window divided by its divisor.
 
     ``x``: ``(N, C, H, W)`` or ``(C, H, W)``; padding holds zeros. The divisor is
@@ -189,14 +169,10 @@ def avg_pool2d(
     with ``count_include_pad=False``, or ``divisor_override``). float16/bfloat16 add in float32
     and int64 results are truncated towards zero, like PyTorch.
     """
-    k, s, p, _, (out_h, out_w) = pool_params(
-        "avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode
-    )
+    k, s, p, _, (out_h, out_w) = pool_params("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
     check_dtype("avg_pool2d", x, AVG_POOL_DTYPES)
     if divisor_override == 0:
-        raise PoolingConfigError(
-            "avg_pool2d: divisor_override must not be zero. Fix: divisor_override=None"
-        )
+        raise PoolingConfigError("avg_pool2d: divisor_override must not be zero. Fix: divisor_override=None")
     acc = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
     x4 = (x if x.dim() == 4 else x.unsqueeze(0)).to(acc)
     padded = _pad(x4, k, s, p, (1, 1), (out_h, out_w), 0)

@@ -1,18 +1,12 @@
 """Output shapes of 2-D pooling exactly as PyTorch computes them, explained, side by side with PyTorch.
 
-* Per dimension ``out = floor((n + 2p − d(k − 1) − 1) / s) + 1`` (written once, in
-  ``utils.pooling``): ``stride=None`` means ``s = k``, ``p`` is the padding PER SIDE, ``d`` the
-  dilation (1 for ``AvgPool2d``). ``ceil_mode=True`` uses ceil, then drops the last window if it
-  would start in the right padding (``n=5, k=2, s=2, p=1``: 3, not the textbook's 4).
-* PyTorch refuses: kernel, stride or dilation ``≤ 0``; padding ``< 0`` or ``> k // 2`` (dilation does
-  not relax this); an output size below 1; an input that is not 3-D ``(C, H, W)`` or 4-D
-  ``(N, C, H, W)``; ``C``, ``H`` or ``W`` equal to 0 (only ``N`` may be 0); non-integer sizes.
-
-Where PyTorch refuses, this module raises :class:`PoolingConfigError` (a ``ValueError``) or
-:class:`PoolingTypeError` (a ``TypeError``) naming the rule. Every message ends with
-``Fix: name=value, ...``, a change that PyTorch accepts for the same input (also in ``.fix``, a
-dict), except where no argument can help (an empty C, H or W). ``tests/test_shapes.py`` checks
-every answer, every refusal and every fix against PyTorch itself.
+The rule per dimension is written once, in :mod:`utils.pooling`. PyTorch refuses: kernel, stride or
+dilation ``≤ 0``; padding ``< 0`` or ``> k // 2`` (dilation does not relax this); an output size
+below 1; an input that is not 3-D ``(C, H, W)`` or 4-D ``(N, C, H, W)``; ``C``, ``H`` or ``W``
+equal to 0 (only ``N`` may be 0); non-integer sizes. There this module raises
+:class:`PoolingConfigError` (a ``ValueError``) or :class:`PoolingTypeError` (a ``TypeError``) naming
+the rule; every message ends with ``Fix: name=value, ...``, a change PyTorch accepts for the same
+input (also in ``.fix``), unless none can (an empty C, H or W). tests/test_shapes.py checks them all.
 """
 
 from __future__ import annotations
@@ -21,7 +15,10 @@ import html
 import math
 import operator
 from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
+
+import torch
+from torch import nn
 
 from utils.pooling import is_valid, last_window_dropped, output_size, pair, textbook_output_size
 
@@ -35,10 +32,8 @@ class _Fixable:
 
 
 class PoolingConfigError(_Fixable, ValueError, RuntimeError):
-    """A value PyTorch refuses. ``rule``: the broken rule in a few words; ``fix``: the arguments
-    (``input_shape`` included) that make the same call valid, ``{}`` if none can. A ``ValueError``
-    that is also a ``RuntimeError`` (what PyTorch raises here), so ``except RuntimeError`` written
-    around ``F.max_pool2d`` also catches the from-scratch twins in ``utils.scratch``."""
+    """A value PyTorch refuses: ``rule`` in a few words, ``fix`` the arguments that make the call valid
+    (``{}`` if none can). Also the ``RuntimeError`` PyTorch raises, like the twins in utils.scratch."""
 
 
 class PoolingTypeError(_Fixable, TypeError):
@@ -67,9 +62,8 @@ def _read(value, name: str, ndim: int) -> tuple[int, ...]:
 
 def _show(values: tuple, given) -> object:
     """How to write a fixed value: an int when it can be one, else a (height, width) tuple."""
-    if len(values) == 1 or (len(set(values)) == 1 and not isinstance(given, (tuple, list))):
-        return values[0]
-    return values
+    same = len(set(values)) == 1 and not isinstance(given, (tuple, list))
+    return values[0] if len(values) == 1 or same else values
 
 
 def _problem(sizes, v: dict):
@@ -85,55 +79,41 @@ def _problem(sizes, v: dict):
             old[i] = value
             return name, tuple(old)
 
-        half = (
-            f"padding must be at most half the kernel, kernel_size // 2{where}: padding={p} with "
-            f"kernel_size={k} (limit {k // 2}). Padding is per side; dilation (here {d}) does not "
-            "raise the limit."
-        )
-        rules = [  # PyTorch's order: (broken?, rule, message, fix)
+        half = (f"padding must be at most half the kernel, kernel_size // 2{where}: padding={p} "
+                f"with kernel_size={k} (limit {k // 2}). Padding is per side; dilation (here {d}) "
+                "does not raise the limit.")
+        rules = [  # PyTorch's order: (broken?, rule, message, the argument to change)
             (k <= 0, "kernel_size > 0", f"kernel_size must be > 0{where}, got {k}.", "kernel_size"),
             (s <= 0, "stride > 0", f"stride must be > 0{where}, got {s}.", "stride"),
             (d <= 0, "dilation > 0", f"dilation must be > 0{where}, got {d}.", "dilation"),
-            (
-                p < 0,
-                "padding ≥ 0",
-                f"padding must be >= 0{where}, got {p}: PyTorch pads, it never crops.",
-                "padding",
-            ),
+            (p < 0, "padding ≥ 0", f"padding must be >= 0{where}, got {p}: PyTorch pads, it never crops.", "padding"),
             (p > k // 2, "padding ≤ kernel_size // 2", half, "padding"),
         ]
-        fixed = dict(
-            kernel_size=max(1, 2 * p), stride=k, dilation=1, padding=max(0, min(p, k // 2))
-        )
+        fixed = dict(kernel_size=max(1, 2 * p), stride=k, dilation=1, padding=max(0, min(p, k // 2)))
         for broken, rule, message, name in rules:
             if broken:
                 return rule, message, *change(name, fixed[name])
         out = output_size(n, k, s, p, d, ceil)
         if out >= 1:
             continue
-        span, mode = d * (k - 1) + 1, "ceil" if ceil else "floor"
-        message = (
-            f"output size must be at least 1{where}, but {mode}((n + 2·padding − dilation·(kernel_size"
-            f" − 1) − 1) / stride) + 1 = {mode}(({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}) + 1 = {out}:"
-            f" the window spans {span} cells but the padded input has only {n + 2 * p}."
-        )
+        span, mode, rule = d * (k - 1) + 1, "ceil" if ceil else "floor", "output size ≥ 1"
+        message = (f"output size must be at least 1{where}, but {mode}((n + 2·padding − dilation·"
+                   f"(kernel_size − 1) − 1) / stride) + 1 = {mode}(({n} + 2·{p} − {d}·({k} − 1) − 1) / "
+                   f"{s}) + 1 = {out}: the window spans {span} cells but the padded input has only {n + 2 * p}.")
         if is_valid(n, k, s, k // 2, d, ceil):
-            return "output size ≥ 1", message, *change("padding", k // 2)
+            return rule, message, *change("padding", k // 2)
         if not ceil and is_valid(n, k, s, p, d, True):
-            return "output size ≥ 1", message, "ceil_mode", True
+            return rule, message, "ceil_mode", True
         if d > 1:
-            return "output size ≥ 1", message, *change("dilation", 1)
+            return rule, message, *change("dilation", 1)
         smaller = max(j for j in range(1, k + 1) if is_valid(n, j, s, min(p, j // 2), 1, ceil))
-        return "output size ≥ 1", message, *change("kernel_size", smaller)
+        return rule, message, *change("kernel_size", smaller)
     return None
 
 
 def _check(sizes, kernel_size, stride, padding, dilation, ceil_mode, fixes=None):
-    """Read and check the arguments like PyTorch; return ``{name: (h, w)}`` (stride None = kernel).
-
-    ``sizes`` are the spatial sizes (one or two). Raises with the first broken rule and a fix that
-    repairs every rule (``fixes``: changes already needed, e.g. to the input shape).
-    """
+    """``(k, s, p, d, ceil_mode)`` per spatial size, checked like PyTorch. Raises with the first
+    broken rule and a fix that repairs every rule (``fixes``: changes needed already, e.g. to the shape)."""
     ndim, fixes = len(sizes), dict(fixes or {})
     given = dict(zip(_NAMES, (kernel_size, stride, padding, dilation), strict=True))
     values, first = {}, None
@@ -153,10 +133,7 @@ def _check(sizes, kernel_size, stride, padding, dilation, ceil_mode, fixes=None)
         message = f"ceil_mode must be True or False, got {ceil_mode!r}."
         first = first or (PoolingTypeError, "ceil_mode is a bool", message)
         values["ceil_mode"] = fixes["ceil_mode"] = bool(ceil_mode)
-    for _ in range(20):
-        problem = _problem(sizes, values)
-        if problem is None:
-            break
+    while problem := _problem(sizes, values):  # each fix repairs one rule: a few rounds at most
         rule, message, name, new = problem
         first = first or (PoolingConfigError, rule, message)
         values[name] = new
@@ -165,32 +142,24 @@ def _check(sizes, kernel_size, stride, padding, dilation, ceil_mode, fixes=None)
         cls, rule, message = first
         fix_text = ", ".join(f"{name}={value!r}" for name, value in fixes.items())
         raise cls(f"{message} Fix: {fix_text}." if fixes else message, rule, fixes)
-    return values
-
-
-def _per_dim(v: dict) -> list[tuple[int, int, int, int]]:
-    """``(k, s, p, d)`` per dimension from :func:`_check`'s values."""
-    s = v["stride"] or v["kernel_size"]
-    return [(k, s[i], v["padding"][i], v["dilation"][i]) for i, k in enumerate(v["kernel_size"])]
+    s = values["stride"] or values["kernel_size"]
+    return [(k, s[i], values["padding"][i], values["dilation"][i], values["ceil_mode"])
+            for i, k in enumerate(values["kernel_size"])]  # (k, s, p, d, ceil_mode) per dimension
 
 
 def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Output size of one dimension of ``nn.MaxPool2d`` / ``nn.AvgPool2d`` (use dilation=1 for avg).
 
-    The formula and ceil_mode's drop rule are in the module docstring; padding is per side and
-    ``stride=None`` means ``stride = kernel_size``. Raises :class:`PoolingConfigError` exactly where
-    PyTorch refuses, :class:`PoolingTypeError` for non-integers.
+    Padding is per side; ``stride=None`` means ``stride = kernel_size``. Raises where PyTorch refuses.
 
-    >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)
+    >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)  # ceil_mode drops a window
     3
     """
     (n,) = _read(size, "size", 1)
     if n <= 0:
-        raise PoolingConfigError(
-            f"size must be at least 1, got {size}: PyTorch refuses an empty H or W.", "size ≥ 1"
-        )
-    v = _check((n,), kernel_size, stride, padding, dilation, ceil_mode)
-    return output_size(n, *_per_dim(v)[0], v["ceil_mode"])
+        message = f"size must be at least 1, got {size}: PyTorch refuses an empty H or W."
+        raise PoolingConfigError(message, "size ≥ 1")
+    return output_size(n, *_check((n,), kernel_size, stride, padding, dilation, ceil_mode)[0])
 
 
 def _read_shape(input_shape) -> tuple[tuple[int, ...], dict]:
@@ -204,133 +173,85 @@ def _read_shape(input_shape) -> tuple[tuple[int, ...], dict]:
     for i, value in enumerate(shape):
         name = "CHW"[i - len(shape)] if i >= len(shape) - 3 else "N"
         if value < (0 if name == "N" else 1):
-            raise PoolingConfigError(
-                f"{name} must be at least {int(name != 'N')}, got input_shape={shape}: PyTorch "
-                "allows an empty batch (N = 0) but no empty C, H or W.",
-                "C, H, W ≥ 1",
-            )
+            raise PoolingConfigError(f"{name} must be at least {int(name != 'N')}, got input_shape="
+                                     f"{shape}: PyTorch allows an empty batch (N = 0) but no empty "
+                                     "C, H or W.", "C, H, W ≥ 1")
     if len(shape) in (3, 4):
         return shape, {}
     # add channel/batch dimensions of 1, or fold the extra leading dimensions into N
-    fixed = (
-        (1,) * (3 - len(shape)) + shape if len(shape) < 3 else (math.prod(shape[:-3]), *shape[-3:])
-    )
-    message = (
-        f"input_shape must be 3-D (C, H, W) or 4-D (N, C, H, W): got {shape}, a {len(shape)}-D "
-        f"shape (x.reshape{fixed} gives a shape PyTorch accepts)."
-    )
+    fixed = (1,) * (3 - len(shape)) + shape if len(shape) < 3 else (math.prod(shape[:-3]), *shape[-3:])
+    message = (f"input_shape must be 3-D (C, H, W) or 4-D (N, C, H, W): got {shape}, a "
+               f"{len(shape)}-D shape (x.reshape{fixed} gives a shape PyTorch accepts).")
     return fixed, {"input_shape": fixed, "_message": message}
 
 
-def pool2d_output_shape(
-    input_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
-):
+def pool2d_output_shape(input_shape, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """The shape ``nn.MaxPool2d(kernel_size, stride, padding, dilation, ceil_mode=...)`` returns.
 
-    ``input_shape`` is ``(C, H, W)`` or ``(N, C, H, W)`` like PyTorch's inputs; the result has the
-    same length with H and W replaced. Parameters are an int or a ``(height, width)`` pair; padding
-    is per side; ``stride=None`` means ``stride = kernel_size``; for ``nn.AvgPool2d`` use
-    ``dilation=1``. Raises like :func:`pool_output_size`.
+    ``input_shape`` is ``(C, H, W)`` or ``(N, C, H, W)``; parameters are an int or a ``(height, width)``
+    pair; for ``nn.AvgPool2d`` use ``dilation=1``. Raises like :func:`pool_output_size`.
 
     >>> pool2d_output_shape((1, 3, 32, 32), 3, stride=2, padding=1)
     (1, 3, 16, 16)
     """
     shape, fixes = _read_shape(input_shape)
     message = fixes.pop("_message", None)
-    v = _check(shape[-2:], kernel_size, stride, padding, dilation, ceil_mode, fixes)
+    dims = _check(shape[-2:], kernel_size, stride, padding, dilation, ceil_mode, fixes)
     if message:
         raise PoolingConfigError(f"{message} Fix: input_shape={shape}.", "3-D or 4-D input", fixes)
-    dims = _per_dim(v)
-    return shape[:-2] + tuple(
-        output_size(n, *a, v["ceil_mode"]) for n, a in zip(shape[-2:], dims, strict=True)
-    )
+    return shape[:-2] + tuple(output_size(n, *dim) for n, dim in zip(shape[-2:], dims, strict=True))
 
 
 def _explain_dim(name: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> list[str]:
-    mode = "ceil" if ceil_mode else "floor"
-    numerator = n + 2 * p - d * (k - 1) - 1
-    rounded = textbook_output_size(n, k, s, p, d, ceil_mode) - 1
-    note = ""
-    if numerator % s:
-        note = (
-            "   (ceil rounds up: a last, partial window is allowed)"
-            if ceil_mode
-            else (
-                "   (floor rounds down: toward −∞, not toward 0)"
-                if numerator < 0
-                else "   (floor rounds down: the leftover cells are not pooled)"
-            )
-        )
+    mode, numerator = "ceil" if ceil_mode else "floor", n + 2 * p - d * (k - 1) - 1
+    out = textbook_output_size(n, k, s, p, d, ceil_mode)
+    note = ("" if numerator % s == 0 else "   (ceil rounds up: a last, partial window is allowed)"
+            if ceil_mode else "   (floor rounds down: toward −∞, not toward 0)" if numerator < 0
+            else "   (floor rounds down: the leftover cells are not pooled)")
     lines = [
         f"{name}_out = {mode}(({name} + 2·padding − dilation·(kernel_size − 1) − 1) / stride) + 1",
         f"      = {mode}(({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}) + 1",
         f"      = {mode}({numerator} / {s}) + 1",
-        f"      = {rounded} + 1 = {rounded + 1}{note}",
+        f"      = {out - 1} + 1 = {out}{note}",
     ]
-    out = rounded + 1
-    if ceil_mode:
-        start = (out - 1) * s - p
-        if last_window_dropped(n, k, s, p, d, ceil_mode):
-            lines += [
-                f"  ceil_mode rule: the last window, out[{out - 1}], would start at "
-                f"(out − 1)·stride − padding = {out - 1}·{s} − {p} = {start},",
-                f"  which is ≥ {name} = {n}: it would start after the last input cell (in the "
-                f"right padding{' or past it' if p else ', here past the end'}), so PyTorch drops it",
-                f"  ((out − 1)·stride = {(out - 1) * s} ≥ {name} + padding = {n + p}).",
-                f"  {name}_out = {out} − 1 = {out - 1}",
-            ]
-            out -= 1
-        else:
-            lines.append(
-                f"  ceil_mode rule: the last window starts at {out - 1}·{s} − {p} = {start} < "
-                f"{name} = {n}, inside the input: it is kept."
-            )
+    start = (out - 1) * s - p
+    if last_window_dropped(n, k, s, p, d, ceil_mode):
+        lines += [f"  ceil_mode rule: the last window, out[{out - 1}], would start at (out − 1)·stride − "
+                  f"padding = {out - 1}·{s} − {p} = {start} ≥ {name} = {n},", f"  after the last input "
+                  f"cell (in the right padding{' or past it' if p else ', here past the end'}), so "
+                  f"PyTorch drops it: {name}_out = {out} − 1 = {out - 1}"]
+        out -= 1
+    elif ceil_mode:
+        lines.append(f"  ceil_mode rule: the last window starts at {out - 1}·{s} − {p} = {start} < "
+                     f"{name} = {n}, inside the input: it is kept.")
     return lines + [f"  → {name}_out = {out}"]
 
 
 def explain(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> str:
-    """The output-size formula with the numbers substituted, step by step, as text.
-
-    ``size`` is one int (one dimension) or an input shape ``(C, H, W)`` / ``(N, C, H, W)`` (both
-    dimensions, parameters as in ``nn.MaxPool2d``). Shows floor or ceil and ceil_mode's dropped
-    last window when it fires. For a configuration PyTorch refuses it returns the broken rule and
-    the fix instead of raising.
-    """
+    """The output-size formula with the numbers substituted, step by step, as text; ``size`` is one int
+    or an input shape ``(C, H, W)`` / ``(N, C, H, W)``. Shows floor or ceil and ceil_mode's dropped
+    last window; where PyTorch refuses, the broken rule and the fix instead of raising."""
     params = (kernel_size, stride, padding, dilation, ceil_mode)
     shown = ", ".join(f"{n}={v!r}" for n, v in zip((*_NAMES, "ceil_mode"), params, strict=True))
-    header = f"input {tuple(size) if isinstance(size, Iterable) else size}, {shown}"
+    two_d = isinstance(size, Iterable)
+    header = f"input {tuple(size) if two_d else size}, {shown}"
     try:
-        if isinstance(size, Iterable):
-            result = pool2d_output_shape(size, *params)
-            sizes, names = tuple(size)[-2:], ("H", "W")
-        else:
-            result = pool_output_size(size, *params)
-            sizes, names = (size,), ("n",)
+        result = (pool2d_output_shape if two_d else pool_output_size)(size, *params)
     except (PoolingConfigError, PoolingTypeError) as error:
         return f"{header}\n✗ PyTorch raises: {error}"
-    v = _check(sizes, *params)
-    body = []
-    for name, n, dim in zip(names, sizes, _per_dim(v), strict=True):
-        body += _explain_dim(name, n, *dim, v["ceil_mode"])
-    footer = [f"output shape {result}"] if isinstance(result, tuple) else []
-    return "\n".join([header, *body, *footer])
+    sizes, names = (tuple(size)[-2:], "HW") if two_d else ((size,), ("n",))
+    body = [line for name, n, dim in zip(names, sizes, _check(sizes, *params), strict=True)
+            for line in _explain_dim(name, n, *dim)]
+    return "\n".join([header, *body, *([f"output shape {result}"] if two_d else [])])
 
 
 def pytorch_output_shape(layer: str, input_shape, **params) -> tuple[int, ...] | str:
-    """Run ``nn.MaxPool2d`` (``layer="max"``) or ``nn.AvgPool2d`` (``"avg"``) on a zero tensor.
-
-    Returns the output shape, or ``"ErrorType: message"`` when PyTorch raises (e.g. for an
-    ``(H, W)`` shape, which ``nn.MaxPool2d`` refuses). Uses real CPU tensors: keep shapes small.
-    """
-    import torch
-    from torch import nn
-
+    """The shape ``nn.MaxPool2d`` (``layer="max"``) or ``nn.AvgPool2d`` (``"avg"``) returns for a zero
+    tensor (keep it small), or ``"ErrorType: message"`` when PyTorch raises."""
     try:
-        if layer not in ("max", "avg"):
-            raise ValueError(f"layer must be 'max' or 'avg', got {layer!r}.")
         if layer == "avg" and params.pop("dilation", 1) not in (1, (1, 1), [1, 1]):
             raise ValueError("nn.AvgPool2d has no dilation argument; use dilation=1.")
-        module = nn.MaxPool2d(**params) if layer == "max" else nn.AvgPool2d(**params)
+        module = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}[layer](**params)
         with torch.no_grad():
             return tuple(module(torch.zeros(tuple(input_shape))).shape)
     except (RuntimeError, ValueError, TypeError, IndexError) as error:
@@ -362,77 +283,58 @@ class ShapeRow:
     def agree(self) -> bool:
         """Our formula gives PyTorch's shape, or refuses where PyTorch refuses."""
         return self.formula == self.max_pool2d and (
-            self.avg_pool2d in (None, self.formula) or self.dilation not in (1, (1, 1))
-        )
+            self.avg_pool2d in (None, self.formula) or self.dilation not in (1, (1, 1)))
+
+    def cell(self, key: str) -> str:  # the text of one column of the table
+        value = getattr(self, key)
+        if key == "agree":
+            return "✓" if value else "✗"
+        if value is None and key in ("formula", "max_pool2d", "avg_pool2d"):
+            return "n/a" if key == "avg_pool2d" and self.dilation not in (1, (1, 1)) else "raises"
+        return "" if value is None else str(value)
 
 
-_FIELDS = ("input_shape", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "formula")
-_TITLES = ("input", "k", "s", "p", "d", "ceil", "formula", "MaxPool2d", "AvgPool2d")
-_COLUMNS = dict(
-    zip(
-        _FIELDS + ("max_pool2d", "avg_pool2d", "textbook_ceil", "rule", "agree"),
-        _TITLES + ("textbook ceil (where wrong)", "rule broken", "agree"),
-        strict=True,
-    )
-)
-
-
-def _cell(row: ShapeRow, key: str) -> str:
-    value = getattr(row, key)
-    if key == "agree":
-        return "✓" if value else "✗"
-    if value is None and key in ("formula", "max_pool2d", "avg_pool2d"):
-        return "n/a" if key == "avg_pool2d" and row.dilation not in (1, (1, 1)) else "raises"
-    return "" if value is None and key == "textbook_ceil" else str(value)
+_COLUMNS = {"input_shape": "input", "kernel_size": "k", "stride": "s", "padding": "p",
+            "dilation": "d", "ceil_mode": "ceil", "formula": "formula", "max_pool2d": "MaxPool2d",
+            "avg_pool2d": "AvgPool2d", "textbook_ceil": "textbook ceil (where wrong)",
+            "rule": "rule broken", "agree": "agree"}
 
 
 class ShapeTable(list):
     """The rows of :func:`shape_table`; Jupyter shows them as a table (HTML or Markdown)."""
 
     def _repr_markdown_(self) -> str:
-        lines = ["| " + " | ".join(_COLUMNS.values()) + " |", "|" + "---|" * len(_COLUMNS)]
-        return "\n".join(
-            lines + ["| " + " | ".join(_cell(r, k) for k in _COLUMNS) + " |" for r in self]
-        )
+        rows = [_COLUMNS.values(), ["---"] * len(_COLUMNS)]
+        rows += [[r.cell(k) for k in _COLUMNS] for r in self]
+        return "\n".join("| " + " | ".join(row) + " |" for row in rows)
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str:  # hover over a row: our message, with its fix
         head = "".join(f"<th>{html.escape(t)}</th>" for t in _COLUMNS.values())
-        rows = "".join(
-            f"<tr title='{html.escape(r.error)}'>"
-            + "".join(f"<td>{html.escape(_cell(r, k))}</td>" for k in _COLUMNS)
-            + "</tr>"
-            for r in self
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        body = "".join(f"<tr title='{html.escape(r.error)}'>" + "".join(
+            f"<td>{html.escape(r.cell(k))}</td>" for k in _COLUMNS) + "</tr>" for r in self)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def shape_table(configs: Iterable[dict]) -> ShapeTable:
-    """Our formula next to what ``nn.MaxPool2d`` and ``nn.AvgPool2d`` return, one row per config.
-
-    Each config is a dict with ``input_shape``, ``kernel_size`` and optionally ``stride``,
-    ``padding``, ``dilation``, ``ceil_mode`` (``nn.MaxPool2d``'s names). Returns a list of
-    :class:`ShapeRow` that Jupyter displays as a table.
-    """
+    """Our formula next to what ``nn.MaxPool2d`` and ``nn.AvgPool2d`` return: one :class:`ShapeRow` per
+    config (a dict of ``input_shape`` and ``nn.MaxPool2d``'s arguments), displayed as a table."""
     rows = ShapeTable()
     for config in configs:
         row = ShapeRow(**config)
-        params = {f.name: getattr(row, f.name) for f in fields(ShapeRow)[1:6]}
+        params = {name: getattr(row, name) for name in (*_NAMES, "ceil_mode")}
         try:
             formula, rule, error = pool2d_output_shape(row.input_shape, **params), "", ""
         except (PoolingConfigError, PoolingTypeError) as exc:
             formula, rule, error = None, exc.rule, str(exc)
-        maxed = pytorch_output_shape("max", row.input_shape, **params)
-        avg = pytorch_output_shape("avg", row.input_shape, **params)
+        maxed, avg = (pytorch_output_shape(layer, row.input_shape, **params) for layer in ("max", "avg"))
         textbook = None
         if row.ceil_mode and formula:
             sizes = tuple(row.input_shape)[-2:]
-            dims = _per_dim(_check(sizes, *params.values()))
-            plain = tuple(
-                textbook_output_size(n, *dim, True) for n, dim in zip(sizes, dims, strict=True)
-            )
+            plain = tuple(textbook_output_size(n, *dim)
+                          for n, dim in zip(sizes, _check(sizes, *params.values()), strict=True))
             textbook = plain if plain != formula[-2:] else None
         ran = isinstance(maxed, tuple)
-        found = dict(formula=formula, rule=rule, error=error, textbook_ceil=textbook)
-        found.update(max_pool2d=maxed if ran else None, pytorch_error="" if ran else maxed)
-        rows.append(replace(row, avg_pool2d=avg if isinstance(avg, tuple) else None, **found))
+        rows.append(replace(row, formula=formula, rule=rule, error=error, textbook_ceil=textbook,
+                            max_pool2d=maxed if ran else None, pytorch_error="" if ran else maxed,
+                            avg_pool2d=avg if isinstance(avg, tuple) else None))
     return rows

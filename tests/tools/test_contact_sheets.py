@@ -94,7 +94,7 @@ def test_long_runs_are_subsampled_and_say_so(tmp_path):
     assert {s for _, s in drawn.boxes} == set(drawn.steps)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.lists(st.integers(0, 1000), min_size=1, max_size=60, unique=True), st.integers(1, 40))
 def test_pick_steps(steps, k):
     picked = pick_steps(steps, k)

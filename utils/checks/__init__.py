@@ -32,3 +32,11 @@ def report(correct: bool | None, *, en: str = "", zh: str = "") -> bool | None:
 def unanswered(answer) -> bool:
     """True for the placeholders an exercise starts with (``...`` or ``None``)."""
     return answer is ... or answer is None
+
+
+def as_cells(answer) -> set[tuple[int, int]] | None:
+    """A set of ``(row, column)`` pairs as ints, or None if ``answer`` is not one (a wrong answer)."""
+    try:
+        return {(int(r), int(c)) for r, c in answer}
+    except (TypeError, ValueError):
+        return None

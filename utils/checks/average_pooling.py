@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from utils.checks import report, unanswered
+from utils.checks import as_cells, report, unanswered
 
 #: Exercise 1: what each window of AvgPool2d(4, ceil_mode=True) divides by on a 6×6 input.
 DIVISORS = {"size": 6, "kernel_size": 4, "ceil_mode": True}
@@ -64,20 +64,13 @@ def _changed(pool) -> set[tuple[int, int]]:
     return {tuple(ij) for ij in diff.nonzero().tolist()}
 
 
-def _cells(answer) -> set[tuple[int, int]] | None:
-    try:
-        return {(int(i), int(j)) for i, j in answer}
-    except (TypeError, ValueError):
-        return None
-
-
 def check_shift(max_changed, avg_changed) -> bool | None:
     """Exercise 2: the sets of (row, col) outputs of MaxPool2d(2) / AvgPool2d(2) that change."""
     if unanswered(max_changed) or unanswered(avg_changed):
         return report(None)
     want_max = _changed(torch.nn.MaxPool2d(2))
     want_avg = _changed(torch.nn.AvgPool2d(2))
-    got_max, got_avg = _cells(max_changed), _cells(avg_changed)
+    got_max, got_avg = as_cells(max_changed), as_cells(avg_changed)
     if got_max is None or got_avg is None:
         return report(False, en="Give two sets of (row, col) pairs, e.g. {(0, 1), (1, 1)}.",
                       zh="请给出两个由 (行, 列) 组成的集合，例如 {(0, 1), (1, 1)}。")

@@ -22,8 +22,8 @@ __all__ = ["TIE", "check_avg_fast", "check_dropout2d", "check_padding",
 TIE = [[1.0, 3.0], [3.0, 2.0]]
 
 
-class _Calls(TorchFunctionMode):
-    """Count the torch functions a student's function calls, by name."""
+class TorchCalls(TorchFunctionMode):
+    """Record the torch functions called inside ``with TorchCalls() as calls:`` by name (``calls.names``)."""
 
     def __init__(self):
         super().__init__()
@@ -34,15 +34,20 @@ class _Calls(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
-def _call(fn, *args):
-    """(result, names of the torch functions called, error text or '')."""
-    calls = _Calls()
+def _call(fn, args, where: str, banned: str, en: str, zh: str):
+    """Run the student's ``fn(*args)``: ``(result, names of the torch functions called, failed)``;
+    ``failed`` is None, or the ✗ (False) printed because it raised or called a function named
+    like ``banned`` (``en``/``zh`` say why not)."""
+    calls = TorchCalls()
     try:
         with calls:
             out = fn(*args)
     except Exception as err:  # noqa: BLE001 - a student's code may raise anything
-        return None, calls.names, f"{type(err).__name__}: {err}"
-    return out, calls.names, ""
+        error = f"{type(err).__name__}: {err}"
+        return None, calls.names, report(False, en=f"{where}: your function raised {error}",
+                                         zh=f"{where}：你的函数报错了：{error}")
+    banned_call = any(banned in name for name in calls.names)
+    return out, calls.names, report(False, en=en, zh=zh) if banned_call else None
 
 
 def _grid(answer, shape):
@@ -113,13 +118,12 @@ def check_dropout2d(fn):
     X = torch.rand(50, 40, 2, 3, generator=torch.Generator().manual_seed(0)) + 0.5  # no zeros
     before = X.clone()
     for p in (0.0, 0.3, 0.8, 1.0):
-        out, names, error = _call(fn, X, p)
         where = f"p={p}"
-        if error:
-            return report(False, en=f"{where}: your function raised {error}", zh=f"{where}：你的函数报错了：{error}")
-        if any("dropout" in n for n in names):
-            return report(False, en="Draw the mask yourself (torch.rand), no PyTorch dropout function.",
-                          zh="请自己用 torch.rand 生成掩码，不要调用 PyTorch 的 dropout 函数。")  # fmt: skip
+        out, _, failed = _call(fn, (X, p), where, "dropout",
+                               en="Draw the mask yourself (torch.rand), no PyTorch dropout function.",
+                               zh="请自己用 torch.rand 生成掩码，不要调用 PyTorch 的 dropout 函数。")
+        if failed is not None:
+            return failed
         if not torch.equal(X, before):
             return report(False, en="Your function changed its input; return a new tensor.",
                           zh="函数修改了输入；请返回一个新张量。")  # fmt: skip
@@ -158,13 +162,11 @@ def check_avg_fast(fn):
     for shape, k, s, p in AVG_CASES:
         X = torch.rand(shape, generator=g)
         expected = F.avg_pool2d(X, k, s, p, count_include_pad=False)
-        out, names, error = _call(fn, X, k, s, p)
         where = f"shape {shape}, k={k}, s={s}, p={p}"
-        if error:
-            return report(False, en=f"{where}: your function raised {error}", zh=f"{where}：你的函数报错了：{error}")
-        if any("pool" in n for n in names):
-            return report(False, en="No pooling function: unfold, then a reduction.",
-                          zh="不要调用池化函数：先 unfold，再做归约。")  # fmt: skip
+        out, names, failed = _call(fn, (X, k, s, p), where, "pool", en="No pooling function: unfold, "
+                                   "then a reduction.", zh="不要调用池化函数：先 unfold，再做归约。")
+        if failed is not None:
+            return failed
         if len(names) > 40:
             return report(False, en=f"{where}: {len(names)} torch calls; without a loop over windows "
                                     "a dozen is enough.",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "plugins" / "course-tensorboard-proxy"))
 
 import course_tensorboard_proxy as proxy  # noqa: E402
@@ -60,6 +60,6 @@ def test_show_tensorboard_outside_a_hub_is_unchanged(tmp_path, monkeypatch, caps
     monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
     monkeypatch.setenv("COURSE_HEADLESS", "1")
     command = tensorboard_logging.show_tensorboard(tmp_path)
-    assert "--port 6006" in command and "--host 127.0.0.1" in command
+    assert "--host 127.0.0.1" in command and "--port" not in command  # TensorBoard finds a free port
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
-    assert "--port 0" in tensorboard_logging.show_tensorboard(tmp_path)  # a free port on a shared host
+    assert tensorboard_logging.show_tensorboard(tmp_path) == command  # headless: the hub changes nothing

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 from nbgitpuller_link import main, nbgitpuller_link, target_for  # noqa: E402
@@ -60,6 +60,7 @@ def pull(repo: Path, into: Path) -> list[str]:
     return list(GitPuller(repo.as_uri(), str(into), branch="main").pull())
 
 
+@pytest.mark.slow  # git clones and merges
 def test_repull_merges_teacher_update_and_keeps_student_edits(tmp_path):
     teacher = tmp_path / "teacher"
     (teacher / "notebooks").mkdir(parents=True)
@@ -101,6 +102,7 @@ def test_repull_merges_teacher_update_and_keeps_student_edits(tmp_path):
     assert (student / "notebooks" / "my_notes.md").read_text() == "mine\n"
 
 
+@pytest.mark.slow  # git clones and merges
 def test_same_cell_conflict_keeps_the_students_version(tmp_path):
     """Both change the same line: nbgitpuller merges with -Xours, so the student's text wins."""
     teacher = tmp_path / "teacher"

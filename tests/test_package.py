@@ -1,0 +1,96 @@
+"""utils/ as a whole: listed in reading order, no import cycle, maths never imports pictures, and
+neither utils/ nor tools/ touches a private name of torch, torchvision or tensorboard."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = {  # "utils.checks.shapes": its file
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): path
+    for path in sorted((ROOT / "utils").rglob("*.py"))
+}
+LIBRARIES = ("torch", "torchvision", "tensorboard")
+
+
+def imports(module: str) -> set[str]:
+    """The utils modules ``module`` imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found |= {name for name in names if name in MODULES and name != module}
+    return found
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of ``graph`` (``[a, b, a]``), or ``[]``."""
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> list[str]:
+        if module in path:
+            return path[path.index(module):] + [module]
+        if module not in done:
+            for other in sorted(graph[module]):
+                if cycle := visit(other, path + [module]):
+                    return cycle
+            done.add(module)
+        return []
+
+    return next((cycle for module in graph if (cycle := visit(module, []))), [])
+
+
+def test_no_import_cycle():
+    graph = {module: imports(module) for module in MODULES}
+    assert "utils.shapes" in graph["utils.scratch"]  # the graph is read
+    assert find_cycle(graph) == []
+    assert find_cycle({**graph, "utils.pooling": {"utils.scratch"}})  # and a cycle would be seen
+
+
+@pytest.mark.parametrize("module", ["utils.pooling", "utils.shapes", "utils.scratch", "utils.dropout"])
+def test_maths_never_imports_pictures(module):
+    text = MODULES[module].read_text(encoding="utf-8")
+    assert not imports(module) & {"utils.plots", "utils.viewer"} and "matplotlib" not in text
+
+
+def test_init_lists_every_module():
+    listed = ast.get_docstring(ast.parse(MODULES["utils"].read_text(encoding="utf-8")))
+    for module in MODULES:
+        name = module.split(".")[1] if module.count(".") else None
+        if name:
+            assert f"``{name}``" in listed or f"``{name}/``" in listed, f"utils/__init__.py does not list {name}"
+
+
+def private_uses(path: Path) -> list[str]:
+    """``torch._C``, ``from torch._x import y``, ``writer._get_file_writer()``: a private name of
+    another object (``self._x`` and ``cls._x`` are the module's own)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                found.append(f"{path.name}:{node.lineno}: .{node.attr}")
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in LIBRARIES:
+            names = node.module.split(".")[1:] + [alias.name for alias in node.names]
+            if any(name.startswith("_") and not name.startswith("__") for name in names):
+                found.append(f"{path.name}:{node.lineno}: from {node.module} import ...")
+    return found
+
+
+def test_no_private_attributes_in_utils_or_tools():
+    files = sorted((ROOT / "utils").rglob("*.py")) + sorted((ROOT / "tools").rglob("*.py"))
+    assert [use for path in files for use in private_uses(path)] == []
+
+
+def test_private_uses_are_found(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from torch.utils._python_dispatch import TorchDispatchMode\n"
+                   "writer._get_file_writer().flush()\nself._mine = 1\n")
+    assert private_uses(bad) == ["bad.py:1: from torch.utils._python_dispatch import ...",
+                                 "bad.py:2: ._get_file_writer"]
