@@ -51,10 +51,6 @@ FLOOR_SOURCE = (
 
 def seconds(fn, *args, min_run_time: float = 0.2, **kwargs) -> float:
     """Median seconds per call of ``fn(*args, **kwargs)`` (torch.utils.benchmark, warm-up included)."""
-<<<<<<< HEAD
-
-=======
->>>>>>> lean2
     timer = benchmark.Timer(stmt="fn(*args, **kwargs)",
                             globals={"fn": fn, "args": args, "kwargs": kwargs})
     return timer.blocked_autorange(min_run_time=min_run_time).median
@@ -62,10 +58,6 @@ def seconds(fn, *args, min_run_time: float = 0.2, **kwargs) -> float:
 
 def machine() -> str:
     """CPU model, cores, threads and library versions, for the caption of the table."""
-<<<<<<< HEAD
-
-=======
->>>>>>> lean2
     model = platform.processor() or "unknown CPU"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:

@@ -43,28 +43,12 @@ def changed_outputs(pool: nn.Module, grid=SHIFT_GRID) -> set[tuple[int, int]]:
     return {tuple(rc) for rc in diff.nonzero().tolist()}
 
 
-<<<<<<< HEAD
-def _cells(answer) -> set[tuple[int, int]] | None:
-    try:
-        return {(int(r), int(c)) for r, c in answer}
-    except (TypeError, ValueError):
-        return None
-
-
 def check_shift(changed_stride2, changed_stride1) -> bool | None:
     """Exercise 1: which outputs of MaxPool2d(2) and of MaxPool2d(2, stride=1) change after the shift?"""
     if unanswered(changed_stride2) or unanswered(changed_stride1):
         return report(None)
-    mine2, mine1 = _cells(changed_stride2), _cells(changed_stride1)
+    mine2, mine1 = as_cells(changed_stride2), as_cells(changed_stride1)
     if mine2 is None or mine1 is None:
-=======
-def check_shift(changed_max, changed_avg) -> bool | None:
-    """Exercise 1: which outputs of MaxPool2d(2) and of AvgPool2d(2) change after the shift?"""
-    if unanswered(changed_max) or unanswered(changed_avg):
-        return report(None)
-    mine_max, mine_avg = as_cells(changed_max), as_cells(changed_avg)
-    if mine_max is None or mine_avg is None:
->>>>>>> lean2
         return report(False, en="Give each answer as a set of (row, column) pairs, e.g. {(0, 1)}.",
                       zh="每个答案写成 (行, 列) 的集合，例如 {(0, 1)}。")
     right2 = changed_outputs(nn.MaxPool2d(2))
