@@ -32,7 +32,7 @@ TTF = FONT_DIR / "NotoSansSC-Course.ttf"
 WOFF2 = FONT_DIR / "NotoSansSC-Course.woff2"
 PACKAGE = "@fontsource/noto-sans-sc@5.3.0"
 SOURCES = ("notebooks", "docs", "utils", "tools", "README.zh-CN.md", "README.md")
-SUFFIXES = {".ipynb", ".md", ".py", ".j2", ".html", ".txt"}
+SUFFIXES = {".ipynb", ".md", ".py", ".j2", ".html", ".txt", ".json"}
 
 
 def is_cjk(ch: str) -> bool:
