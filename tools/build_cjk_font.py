@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -33,6 +34,10 @@ WOFF2 = FONT_DIR / "NotoSansSC-Course.woff2"
 PACKAGE = "@fontsource/noto-sans-sc@5.3.0"
 SOURCES = ("notebooks", "docs", "utils", "tools", "README.zh-CN.md", "README.md")
 SUFFIXES = {".ipynb", ".md", ".py", ".j2", ".html", ".txt", ".json"}
+
+
+#: The code points is_cjk accepts, as a CSS unicode-range.
+UNICODE_RANGE = "U+2E80-9FFF, U+F900-FAFF, U+FE30-FE4F, U+FF00-FFEF"
 
 
 def is_cjk(ch: str) -> bool:
@@ -53,6 +58,37 @@ def course_characters(root: Path = ROOT) -> set[str]:
                 continue
             chars.update(ch for ch in path.read_text(encoding="utf-8", errors="ignore") if is_cjk(ch))
     return chars
+
+
+#: The Latin font stacks of JupyterLab's HTML export and of reveal.js's "white" theme. web_font_css
+#: puts the course's font FIRST, limited to the Chinese ranges (``unicode-range``), so Latin text looks
+#: as before. (After them it would not be reached: Chromium's ``system-ui`` falls back on its own.)
+LATIN_SANS = 'system-ui, -apple-system, blinkmacsystemfont, "Segoe UI", helvetica, arial, sans-serif'
+LATIN_MONO = 'menlo, consolas, "DejaVu Sans Mono", monospace'
+LATIN_SLIDES = '"Source Sans Pro", Helvetica, sans-serif'
+
+
+def install_web_font(folder: Path) -> Path:
+    """Copy the WOFF2 and its licence into ``folder`` (e.g. build/html/fonts/); return the WOFF2."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in (WOFF2, FONT_DIR / "OFL.txt"):
+        shutil.copy2(source, folder / source.name)
+    return folder / WOFF2.name
+
+
+def web_font_css(fonts_url: str) -> str:
+    """CSS drawing Chinese with the shipped font on any machine, CJK font or not: an ``@font-face``
+    for the WOFF2 in ``fonts_url`` (the folder of :func:`install_web_font`, relative to the page,
+    never a network URL), put first in the font stacks of JupyterLab's pages and reveal.js's theme
+    (also set on ``.reveal``: the theme's style sheet comes after ours and redefines ``:root``)."""
+    ours = f'"{FAMILY}"'
+    sans, mono, slides = (f"{ours}, {stack}" for stack in (LATIN_SANS, LATIN_MONO, LATIN_SLIDES))
+    return (
+        f'@font-face {{ font-family: {ours}; src: url("{fonts_url}/{WOFF2.name}") format("woff2");'
+        f" unicode-range: {UNICODE_RANGE}; font-display: block; }}\n"
+        f":root, .reveal {{ --jp-content-font-family: {sans}; --jp-ui-font-family: {sans};\n"
+        f"  --jp-code-font-family: {mono}; --r-main-font: {slides}; --r-heading-font: {slides}; }}\n"
+    )
 
 
 def missing_glyphs(chars: set[str], font_path: Path = TTF) -> set[str]:
