@@ -10,12 +10,12 @@ LAB_PORT ?= 8888
 .PHONY: help venv demo test test-fast lint format lab tensorboard bench slides clean hub-test
 
 help:
-	@echo "make demo         set up .venv, execute every notebook headless, write logs/ and build/"
+	@echo "make demo         set up .venv, execute every notebook headless (both editions), write logs/ and build/"
 	@echo "make test         set up .venv, run every test (unit, property, notebooks, TensorBoard)"
 	@echo "make lab          JupyterLab on notebooks/ at http://$(HOST):$(LAB_PORT)"
 	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):6006 (or the next free port)"
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
-	@echo "make slides       offline reveal.js decks of every lesson in build/slides/"
+	@echo "make slides       offline reveal.js decks of every lesson in build/slides/ (中文: build/slides/zh-CN/)"
 	@echo "make lint         ruff on code and notebooks"
 	@echo "make clean        remove build/ and logs/ runs (keeps .venv)"
 	@echo "make hub-test     a real JupyterHub on 127.0.0.1, N=5 students (N=10 make hub-test)"

@@ -1,6 +1,7 @@
 """Build one offline reveal.js slide deck per lesson notebook into build/slides/.
 
     python tools/build_slides.py                      # every lesson, executed, into build/slides/
+                                                      # (the Chinese edition into build/slides/zh-CN/)
     python tools/build_slides.py notebooks/01_max_pooling.ipynb --no-execute
     python tools/build_slides.py --out /tmp/slides
 
@@ -16,6 +17,9 @@ How it works
   referenced by RELATIVE paths. The deck folder therefore works from ``file://`` with no network: copy
   ``build/slides/`` to a USB stick and open ``index.html``. nbconvert's defaults would load all four from
   CDNs and render blank slides offline.
+* Chinese is drawn with the course's own font (``data/fonts/``, see tools/build_cjk_font.py), copied to
+  ``build/slides/fonts/`` and loaded by an ``@font-face``: no □ on a machine without a CJK font. The
+  Chinese edition's decks (``notebooks/zh-CN/``) go to ``build/slides/zh-CN/`` and share vendor/ and fonts/.
 * After writing each deck, every resource it references is checked: a script, style sheet, image, frame
   or module import with an ``http(s)://`` or ``//`` URL is an error (plain ``<a href>`` links are fine).
 """
@@ -48,6 +52,8 @@ VENDOR_PACKAGES = {
     "mathjax": "2.7.9",
 }
 VENDOR_DIRNAME = "vendor"
+FONTS_DIRNAME = "fonts"  # the course's Chinese font, next to vendor/
+EDITION_DIRS = {"en": "", "zh-CN": "zh-CN"}  # where each edition's decks go, inside build/slides/
 TEMPLATE_FILE = ROOT / "tools" / "slides_template" / "course_slides.html.j2"
 
 #: Relative URLs, from a deck in build/slides/ to the vendored files.
@@ -158,14 +164,16 @@ def notebook_title(nb) -> str:
     return ""
 
 
-def slides_exporter():
-    """An nbconvert ``SlidesExporter`` that loads everything from ``vendor/`` by relative paths."""
+def slides_exporter(up: str = "", language: str = "en"):
+    """An nbconvert ``SlidesExporter`` that loads everything from ``vendor/`` by relative paths
+    (``up``: ``"../"`` for a deck one folder below vendor/, as the Chinese edition's are)."""
     from nbconvert import SlidesExporter
     from traitlets.config import Config
 
     config = Config()
     for trait, url in RELATIVE_URLS.items():
-        setattr(config.SlidesExporter, trait, url)
+        setattr(config.SlidesExporter, trait, up + url)
+    config.SlidesExporter.language_code = language
     # "white" loads its font from reveal.js's own folder; "simple" (nbconvert's default) and most
     # other themes @import Google Fonts.
     config.SlidesExporter.reveal_theme = "white"
@@ -178,17 +186,21 @@ def slides_exporter():
     return SlidesExporter(config=config, template_file=str(TEMPLATE_FILE))
 
 
-def notebook_to_slides(nb, name: str) -> str:
-    """HTML of one deck. ``name`` is used for the page title when the notebook has no heading."""
+def notebook_to_slides(nb, name: str, up: str = "", language: str = "en") -> str:
+    """HTML of one deck. ``name`` is used for the page title when the notebook has no heading;
+    ``up`` leads from the deck's folder to the one holding vendor/ and fonts/."""
     import copy
 
     import nbformat
+
+    from tools.build_cjk_font import web_font_css
 
     nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
     # Saved widget state would pull the widget renderer from unpkg.com; outputs keep a text fallback.
     nb.metadata.pop("widgets", None)
     nb.metadata["title"] = notebook_title(nb) or name
-    body, _ = slides_exporter().from_notebook_node(nb)
+    resources = {"course_font_css": web_font_css(up + FONTS_DIRNAME)}
+    body, _ = slides_exporter(up, language).from_notebook_node(nb, resources=resources)
     return body
 
 
@@ -292,17 +304,33 @@ def check_offline(page: str, deck_dir: Path, name: str) -> None:
 
 
 # -- index page -----------------------------------------------------------------------------------
-def write_index(out: Path, decks: list[tuple[str, str]]) -> Path:
-    """``out/index.html``: one link per deck (relative, so it works from file:// too)."""
+def write_index(out: Path, decks: list[tuple[str, str]], edition: str = "en",
+                other: str | None = None) -> Path:
+    """``out/index.html``: one link per deck (relative, so it works from file:// too), in the
+    edition's language; ``other``: the relative URL of the other edition's index, if built."""
+    from tools.build_cjk_font import web_font_css
+
     items = "\n".join(
         f'<li><a href="{html.escape(file)}">{html.escape(title)}</a></li>' for file, title in decks
     )
+    up = "../" if EDITION_DIRS.get(edition) else ""
+    if edition == "zh-CN":
+        lang, title, heading = "zh-CN", "幻灯片", "PyTorch池化与Dropout：幻灯片"
+        intro = ("方向键翻页（向下键看子页），<kbd>Esc</kbd>显示全部幻灯片，<kbd>s</kbd>打开演讲者备注。"
+                 "无需联网。")
+        link = f'<p><a href="{other}">English edition</a></p>' if other else ""
+    else:
+        lang, title, heading = "en", "Slides", "PyTorch pooling and dropout — slides"
+        intro = ("Arrow keys move between slides (down for sub-slides), <kbd>Esc</kbd> shows the "
+                 "overview, <kbd>s</kbd> opens speaker notes. Works offline.")
+        link = f'<p><a href="{other}">中文版幻灯片</a></p>' if other else ""
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Slides · 幻灯片</title>
-<style>body{{font-family:sans-serif;max-width:44em;margin:3em auto;line-height:1.6}}</style></head>
-<body><h1>PyTorch pooling and dropout · 池化与遗忘层 — slides</h1>
-<p>Arrow keys move between slides (down for sub-slides), <kbd>Esc</kbd> shows the overview,
-<kbd>s</kbd> opens speaker notes. Works offline.</p>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
+<style>{web_font_css(up + FONTS_DIRNAME)}
+body{{font-family:var(--jp-content-font-family);max-width:44em;margin:3em auto;line-height:1.6}}
+</style></head>
+<body><h1>{heading}</h1>
+<p>{intro}</p>{link}
 <ol>
 {items}
 </ol></body></html>
@@ -332,10 +360,19 @@ def build(
     execute: bool = True,
     timeout: int = 300,
     quiet: bool = False,
+    edition: str = "en",
+    other: str | None = None,
 ) -> list[Path]:
-    """Build one deck per notebook into ``out``; return the deck paths. Raises ``SlidesError``."""
+    """Build one deck per notebook into ``out`` (``edition="zh-CN"``: into ``out/zh-CN/``, sharing
+    ``out/vendor`` and ``out/fonts``); return the deck paths. Raises ``SlidesError``.
+    ``other``: link of the other edition's index (relative to this edition's index)."""
+    from tools.build_cjk_font import install_web_font
+
     out.mkdir(parents=True, exist_ok=True)
     ensure_vendor(out / VENDOR_DIRNAME, quiet=quiet)
+    install_web_font(out / FONTS_DIRNAME)
+    folder, up = out / EDITION_DIRS[edition], "../" if EDITION_DIRS[edition] else ""
+    folder.mkdir(parents=True, exist_ok=True)
     decks, failed, entries = [], [], []
     with tempfile.TemporaryDirectory(prefix="course-slides-logs-") as logs:
         for path in notebooks:
@@ -349,15 +386,15 @@ def build(
                 failed.append(f"{path.name}: {str(err).splitlines()[0]}")
                 status = "built WITHOUT outputs (execution failed)"
                 nb = _read(path)
-            page = notebook_to_slides(nb, path.stem)
-            deck = out / f"{path.stem}.slides.html"
-            check_offline(page, out, deck.name)
+            page = notebook_to_slides(nb, path.stem, up, "zh" if up else "en")  # ISO 639-1
+            deck = folder / f"{path.stem}.slides.html"
+            check_offline(page, folder, deck.name)
             deck.write_text(page, encoding="utf-8")
             decks.append(deck)
             entries.append((deck.name, notebook_title(nb) or path.stem))
             if not quiet:
                 print(status, flush=True)
-    write_index(out, entries)
+    write_index(folder, entries, edition, other)
     if failed:
         raise SlidesError(
             "decks built, but these notebooks failed to execute (their decks show "
@@ -386,24 +423,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=300, help="seconds per cell when executing")
     args = parser.parse_args(argv)
 
-    notebooks = args.notebooks or lesson_notebooks()
-    if not notebooks:
+    if args.notebooks:  # each to its edition's folder: notebooks/zh-CN/ ones to zh-CN/
+        zh = [p for p in args.notebooks if "zh-CN" in p.resolve().parts]
+        editions = {"en": [p for p in args.notebooks if p not in zh], "zh-CN": zh}
+    else:
+        editions = {edition: lesson_notebooks(edition) for edition in EDITION_DIRS}
+    editions = {edition: paths for edition, paths in editions.items() if paths}
+    if not editions:
         print("No notebooks found in notebooks/.", file=sys.stderr)
         return 1
+    both = len(editions) == 2
     if args.out is None:
         from utils.environment import build_dir  # imports torch: only when it is needed
 
         args.out = build_dir() / "slides"
     out = args.out.resolve()
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    decks = []
     try:
-        decks = build(notebooks, out, execute=not args.no_execute, timeout=args.timeout)
+        for edition, notebooks in editions.items():
+            other = ("zh-CN/index.html" if edition == "en" else "../index.html") if both else None
+            decks += build(notebooks, out, execute=not args.no_execute, timeout=args.timeout,
+                           edition=edition, other=other)
     except SlidesError as err:
         print(f"\nmake slides: {err}", file=sys.stderr)
         return 1
-    print(
-        f"{len(decks)} decks in {out}; open {out / 'index.html'} (works offline, also from file://)"
-    )
+    print(f"{len(decks)} decks in {out}; open {out / 'index.html'} (works offline, also from "
+          f"file://); 中文版: {out / 'zh-CN' / 'index.html'}")
     return 0
 
 

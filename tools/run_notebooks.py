@@ -1,10 +1,13 @@
 """Execute notebooks headless, each in a fresh kernel of *this* Python (the course's .venv).
 
-    python tools/run_notebooks.py --demo            # every lesson, build/ + logs/ + summary
+    python tools/run_notebooks.py --demo            # every lesson of both editions, build/ + logs/
+    python tools/run_notebooks.py --edition zh-CN   # the Chinese lessons only
     python tools/run_notebooks.py notebooks/01_max_pooling.ipynb
 
-Executed copies go to build/notebooks/, HTML exports to build/html/. A failing notebook stops the run
-and prints the failing cell and the error. The tests import ``execute_notebook`` from here.
+Executed copies go to build/notebooks/, HTML exports to build/html/ (the Chinese edition's to
+build/html/zh-CN/; its code is the English one, so it rewrites the same TensorBoard runs). A failing
+notebook stops the run and prints the failing cell and the error. The tests import
+``execute_notebook`` from here.
 """
 
 from __future__ import annotations
@@ -176,9 +179,13 @@ def export(nb: nbformat.NotebookNode, name: str, build: Path) -> Path:
 
     The page loads nothing from the network: images are embedded, and MathJax comes from
     ``build/html/mathjax/`` (copied from the jupyter-server-mathjax package), not from a CDN.
+    Chinese is drawn with the course's font, copied to ``build/html/fonts/`` (an ``@font-face``),
+    so it renders on a machine without a CJK font; Chinese pages (``zh-CN/...``) say ``lang="zh"``.
     """
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
+
+    from tools.build_cjk_font import install_web_font, web_font_css
 
     (build / "notebooks" / name).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, build / "notebooks" / name)
@@ -192,12 +199,16 @@ def export(nb: nbformat.NotebookNode, name: str, build: Path) -> Path:
                         dirs_exist_ok=True)
     nb = nbformat.from_dict(nb)
     nb.metadata.pop("widgets", None)  # saved widget state would load its renderer from unpkg.com
+    install_web_font(build / "html" / "fonts")
     relative = os.path.relpath(mathjax, page.parent).replace(os.sep, "/")
+    zh = name.startswith("zh-CN/")
     exporter = HTMLExporter(embed_images=True, mathjax_url=f"{relative}/MathJax.js?config="
                             "TeX-AMS-MML_HTMLorMML-full,Safe",
                             extra_loaders=[DictLoader({"offline.html.j2": OFFLINE_TEMPLATE})],
-                            template_file="offline.html.j2")
+                            template_file="offline.html.j2", language_code="zh" if zh else "en")
     html, _ = exporter.from_notebook_node(nb)
+    fonts = os.path.relpath(build / "html" / "fonts", page.parent).replace(os.sep, "/")
+    html = html.replace("</head>", f"<style>\n{web_font_css(fonts)}</style>\n</head>", 1)
     page.write_text(html, encoding="utf-8")
     return page
 
@@ -219,7 +230,8 @@ def print_summary(logdir: Path, build: Path) -> None:
     else:
         if write_contact_sheets(logdir, build / "contact_sheets"):
             print(f"\nContact sheets (for projectors and handouts): {build / 'contact_sheets'}")
-    print(f"\nExecuted notebooks: {build / 'notebooks'}   HTML (works offline): {build / 'html'}")
+    print(f"\nExecuted notebooks: {build / 'notebooks'}   HTML (works offline): {build / 'html'}"
+          f"  中文版: {build / 'html' / 'zh-CN'}")
     tensorboard = Path(sys.executable).with_name("tensorboard")
     print("\nTo browse the images, run:\n  make tensorboard\nor directly:\n  "
           + command_line([str(tensorboard), *tensorboard_args(logdir)]))
@@ -241,23 +253,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: lessons)")
     parser.add_argument("--demo", action="store_true", help="run every lesson and print a summary")
     parser.add_argument("--timeout", type=int, default=DEFAULT_CELL_TIMEOUT, help="seconds per cell")
+    parser.add_argument("--edition", choices=["all", *EDITIONS], default="all",
+                        help="lessons of which edition, when no notebook is named (default: all)")
     args = parser.parse_args(argv)
 
-    notebooks = args.notebooks or lesson_notebooks()
+    editions = list(EDITIONS) if args.edition == "all" else [args.edition]
+    notebooks = args.notebooks or [p for e in editions for p in lesson_notebooks(e)]
     if not notebooks:
         print("No notebooks found in notebooks/.", file=sys.stderr)
         return 1
     build = build_dir()
     total_start = time.perf_counter()
     for path in notebooks:
-        print(f"running {path.name} ...", end=" ", flush=True)
-        try:
+        name = _relative_name(path)
+        print(f"running {name} ...", end=" ", flush=True)
+        try:  # the Chinese edition (same code) rewrites the same runs, as a second `make demo` does
             nb, seconds = execute_notebook(path, timeout=args.timeout)
         except NotebookFailed as err:
             print("FAILED\n")
             print(err, file=sys.stderr)
             return 1
-        export(nb, _relative_name(path), build)
+        export(nb, name, build)
         print(f"ok  {seconds:6.1f} s")
     print(f"{len(notebooks)} notebooks executed in {time.perf_counter() - total_start:.1f} s")
     if args.demo or not args.notebooks:

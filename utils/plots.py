@@ -7,21 +7,44 @@ come from :mod:`utils.pooling`; a configuration PyTorch refuses raises :mod:`uti
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib import font_manager
 from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
 from utils import pooling
+from utils.environment import DATA_DIR, ROOT, language
 from utils.scratch import window_view  # the view the lesson draws
 from utils.shapes import explain, pool2d_output_shape, pool_output_size, pytorch_output_shape
 
 #: Window outline colours (no grey: grey marks the padding).
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#e377c2", "#8c564b")
 PAD, DROPPED = "#e0e0e0", "#d62728"
+#: The course's Chinese font (data/fonts/, cut by tools/build_cjk_font.py): no □ without a CJK font.
+FONT_FAMILY, FONT = "Noto Sans SC Course", DATA_DIR / "fonts" / "NotoSansSC-Course.ttf"
+_ZH = json.loads((ROOT / "utils" / "labels_zh.json").read_text(encoding="utf-8"))
+if FONT_FAMILY not in plt.rcParams["font.family"]:  # a fallback per glyph: Latin stays DejaVu Sans
+    font_manager.fontManager.addfont(FONT)
+    regular = next(f for f in font_manager.fontManager.ttflist if f.name == FONT_FAMILY)
+    font_manager.fontManager.ttflist.append(dataclasses.replace(regular, weight=700))  # no bold cut
+    plt.rcParams["font.family"] = [*plt.rcParams["font.family"], FONT_FAMILY]
+
+
+def label(text: str, **fields) -> str:
+    """A figure text in the reader's language (``utils.environment.language()``): the Chinese of
+    ``text`` from utils/labels_zh.json (else ``text``), ``fields`` filled in: ``label("window ({i},
+    {j})", i=0, j=1)``. The picture functions pass their titles, captions and names through it."""
+    text = _ZH.get(text, text) if language() == "zh" else text
+    return text.format(**fields) if fields else text
+
+
+_label = label  # for draw_windows_1d, whose parameter ``label`` (the axis name) hides it
 
 
 def _fmt(v) -> str:
@@ -35,23 +58,9 @@ def _square(ax, r, c, size=1.0, **style):
     ax.add_patch(Rectangle((c - size / 2, r - size / 2), size, size, **style))
 
 
-def draw_windows(
-    ax,
-    grid,
-    kernel_size,
-    stride=None,
-    padding=0,
-    dilation=1,
-    ceil_mode=False,
-    *,
-    highlight=None,
-    labels=None,
-    values=True,
-    title=None,
-    pad_label="−∞",
-    only=None,
-    fontsize=11,
-):
+def draw_windows(ax, grid, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, *,
+                 highlight=None, labels=None, values=True, title=None, pad_label="−∞", only=None,
+                 fontsize=11):
     """Draw a 2-D grid of numbers with the pooling windows over it; return the ``Window`` list.
 
     The padding ring is grey and shows ``pad_label`` ("−∞" for max pooling, "0" for average).
@@ -122,7 +131,7 @@ def draw_windows(
     ax.tick_params(length=0, labelsize=fontsize - 3, labelcolor="grey")
     ax.spines[:].set_visible(False)
     if title:
-        ax.set_title(title, fontsize=fontsize)
+        ax.set_title(label(title), fontsize=fontsize)
     return ws
 
 
@@ -147,15 +156,8 @@ def draw_results(ax, table: list[dict], title=None, fontsize: int = 11):
     for row in table:
         i, j = row["out"]
         ax.text(j, i - 0.14, fraction_text(row), ha="center", va="center", fontsize=fontsize)
-        ax.text(
-            j,
-            i + 0.22,
-            f"{float(row['value']):.3g}",
-            ha="center",
-            va="center",
-            fontsize=fontsize - 3,
-            color="#555555",
-        )
+        value = f"{float(row['value']):.3g}"
+        ax.text(j, i + 0.22, value, ha="center", va="center", fontsize=fontsize - 3, color="#555555")
     return ax
 
 
@@ -184,7 +186,7 @@ def draw_windows_1d(
         text = str(x) if inside else "pad" if padded else ""
         ax.text(x + 0.5, 0.5, text, ha="center", va="center", fontsize=10 if inside else 8)
     rows = [(f"out[{i}]", w, COLORS[i % len(COLORS)], False) for i, w in enumerate(cells)]
-    rows += [("dropped", dropped, DROPPED, True)] if dropped else []
+    rows += [(_label("dropped"), dropped, DROPPED, True)] if dropped else []
     for row, (name, window, color, dashed) in enumerate(rows):
         y, ls = -1.0 - row, "--" if dashed else "-"
         ax.plot([window[0] + 0.5, window[-1] + 0.5], [y + 0.4] * 2, color=color, lw=1, ls=ls)
@@ -193,7 +195,8 @@ def draw_windows_1d(
         ax.text(lo - 0.3, y + 0.4, name, ha="right", va="center", fontsize=9, color=color)
     ax.add_collection(PatchCollection(patches, match_original=True))
     if dropped:
-        note = f"starts at {dropped[0]} ≥ {label} = {size}: dropped"
+        note = _label("starts at {start} ≥ {label} = {size}: dropped", start=dropped[0],
+                      label=label, size=size)
         ax.text(dropped[-1] + 1.2, -0.6 - len(cells), note, va="center", fontsize=9, color=DROPPED)
     ax.set(xlim=(lo - 3.2, hi + (9 if dropped else 1.5)), ylim=(-len(rows) - 1.2, 1.2))
     ax.set_aspect("equal")
@@ -276,25 +279,18 @@ def show_pair(
         raise ValueError(f"zoom must be a positive int (screen pixels per pixel), got {zoom!r}.")
     images = [_to_hwc(inputs, "inputs"), _to_hwc(outputs, "outputs")]
     height = max(im.shape[0] for im in images) * zoom
-    scales = [
-        zoom if actual_size else height / im.shape[0] for im in images
-    ]  # stretched: same height
-    sizes = [
-        (round(im.shape[0] * f), round(im.shape[1] * f))
-        for im, f in zip(images, scales, strict=True)
-    ]
-    shown = f" (×{zoom})" if zoom > 1 else ""
-    labels = [
-        f"{t}  {im.shape[0]}×{im.shape[1]}{shown}" for im, t in zip(images, titles, strict=True)
-    ]
-    widths = [max(w, 7 * len(t)) for (_, w), t in zip(sizes, labels, strict=True)]
-    top, bottom = 22, 4
-    fig = plt.figure(
-        figsize=((sum(widths) + 3 * gap) / dpi, (height + top + bottom) / dpi), dpi=dpi
-    )
+    shown, widths, sizes, labels = f" (×{zoom})" if zoom > 1 else "", [], [], []
+    for im, title in zip(images, titles, strict=True):
+        f = zoom if actual_size else height / im.shape[0]  # stretched: the same height
+        sizes.append((round(im.shape[0] * f), round(im.shape[1] * f)))
+        labels.append(f"{label(title)}  {im.shape[0]}×{im.shape[1]}{shown}")
+        # a title is ~7 pixels per Latin character at fontsize 9, ~12 per Chinese one
+        widths.append(max(sizes[-1][1], sum(12 if ord(ch) > 0x2E80 else 7 for ch in labels[-1])))
+    size = ((sum(widths) + 3 * gap) / dpi, (height + 26) / dpi)  # 22 pixels above, 4 below
+    fig = plt.figure(figsize=size, dpi=dpi)
     x = gap
     for im, (h, w), col, title in zip(images, sizes, widths, labels, strict=True):
-        _panel(fig, (x + (col - w) // 2, height + bottom - h, w, h), im, title, fontsize=9)
+        _panel(fig, (x + (col - w) // 2, height + 4 - h, w, h), im, title, fontsize=9)
         x += col + gap
     return fig
 
@@ -321,9 +317,9 @@ def show_images(panels: dict, size: int = 256, dpi: int = 100, title=None, gap: 
         h, w = a.shape[:2]
         ph, pw = h * (size // max(h, w)), w * (size // max(h, w))
         box = (gap + n * (size + gap) + (size - pw) // 2, bottom + (size - ph) // 2, pw, ph)
-        _panel(fig, box, a, f"{name}  {h}×{w}")
+        _panel(fig, box, a, f"{label(name)}  {h}×{w}")
     if title:
-        fig.suptitle(title, fontsize=11, y=1 - 6 / fig_h, va="top")
+        fig.suptitle(label(title), fontsize=11, y=1 - 6 / fig_h, va="top")
     return fig
 
 
@@ -392,9 +388,10 @@ def draw_window_view(height: int = 6, width: int = 6, kernel_size: int = 3, stri
         corner, side = (j * stride + inset, i * stride + inset), k - 2 * inset
         ax.add_patch(Rectangle(corner, side, side, fill=False, edgecolor=color, lw=2.2))
         _cells(axes[i][j], windows[i, j], color + "33", fontsize=9)
-        axes[i][j].set_title(f"window ({i}, {j})", fontsize=9, color=color)
-    memory = f"each cell shows its memory offset\nstride() = {tuple(image.stride())}"
-    ax.set_title(f"image {height}×{width}: {memory}", fontsize=11)
+        axes[i][j].set_title(label("window ({i}, {j})", i=i, j=j), fontsize=9, color=color)
+    memory = label("image {height}×{width}: each cell shows its memory offset", height=height,
+                   width=width)
+    ax.set_title(f"{memory}\nstride() = {tuple(image.stride())}", fontsize=11)
     view = f"as_strided(size={tuple(windows.shape)}, stride={tuple(windows.stride())})"
-    right.suptitle(f"{view}\nsame offsets = same memory, nothing copied", fontsize=11)
+    right.suptitle(f"{view}\n{label('same offsets = same memory, nothing copied')}", fontsize=11)
     return fig, windows

@@ -320,6 +320,9 @@ def show_tensorboard(logdir: str | Path | None = None, port: int | None = None) 
         get_ipython().run_line_magic("tensorboard", shlex.join(args))
     command = command_line(["tensorboard", *args])
     if not in_notebook_frontend():
-        print("Not in an interactive notebook, so TensorBoard is not embedded. To browse, run:")
+        from utils.environment import language
+
+        print("当前不在交互式笔记本中，所以没有嵌入TensorBoard。要浏览，请运行：" if language() == "zh"
+              else "Not in an interactive notebook, so TensorBoard is not embedded. To browse, run:")
         print("  " + command)
     return command

@@ -262,3 +262,24 @@ def test_every_lesson_converts_offline(decks):
         page = path.read_text(encoding="utf-8")
         assert remote_resources(page) == [], path.name
         assert "seed_everything(0)" not in page, f"{path.name}: the setup cell should be 'skip'"
+
+
+def test_chinese_edition_decks_share_vendor_and_fonts(decks):
+    """`make slides` per edition: the Chinese decks go to zh-CN/, load ../vendor and ../fonts."""
+    from run_notebooks import lesson_notebooks
+
+    out, _ = decks
+    lessons = lesson_notebooks("zh-CN")
+    paths = build_slides.build(lessons, out, execute=False, quiet=True, edition="zh-CN",
+                               other="../index.html")
+    assert [p.relative_to(out).as_posix() for p in paths] == [
+        f"zh-CN/{n.stem}.slides.html" for n in lessons]
+    for path in paths:
+        page = path.read_text(encoding="utf-8")
+        assert remote_resources(page) == [], path.name
+        check_offline(page, path.parent, path.name)
+        assert "../vendor/node_modules/reveal.js/dist/reveal.js" in page
+        assert 'url("../fonts/NotoSansSC-Course.woff2")' in page
+    assert (out / "fonts" / "NotoSansSC-Course.woff2").is_file()
+    index = (out / "zh-CN" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../index.html"' in index and all(f'href="{p.name}"' in index for p in paths)

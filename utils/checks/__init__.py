@@ -24,8 +24,7 @@ def report(correct: bool | None, *, en: str = "", zh: str = "") -> bool | None:
     mark = "✓ 正确。" if (correct and zh_reader) else "✓ Correct." if correct else (
         "✗ 还不对。" if zh_reader else "✗ Not yet.")
     hint = zh if (zh_reader and zh) else en
-    gap = "" if zh_reader else " "   # no space after a full-width 。
-    print(f"{mark}{gap}{hint}".rstrip())
+    print(f"{mark}{'' if zh_reader else ' '}{hint}".rstrip())  # no space after a Chinese 。
     return correct
 
 
