@@ -308,8 +308,10 @@ def show_tensorboard(logdir: str | Path | None = None, port: int | None = None) 
     proxy = hub_proxy_url()
     args = tensorboard_args(logdir, port)
     if in_notebook_frontend():
-        if proxy:  # embed through <prefix>proxy/<port>/, not the browser's own localhost
-            os.environ.setdefault("TENSORBOARD_PROXY_URL", proxy)
+        # The embedded page opens on IMAGES (TensorBoard's default page is TIME SERIES). On a hub it
+        # goes through <prefix>proxy/<port>/, not the browser's own localhost.
+        os.environ.setdefault("TENSORBOARD_PROXY_URL",
+                              (proxy or "http://127.0.0.1:%PORT%/") + "#images")
         from IPython import get_ipython
 
         # %tensorboard runs the `tensorboard` program on PATH; use the one beside this Python.
