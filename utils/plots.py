@@ -60,13 +60,13 @@ def _square(ax, r, c, size=1.0, **style):
 
 def draw_windows(ax, grid, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, *,
                  highlight=None, labels=None, values=True, title=None, pad_label="−∞", only=None,
-                 fontsize=11):
+                 fontsize=11, color=None):
     """Draw a 2-D grid of numbers with the pooling windows over it; return the ``Window`` list.
 
     The padding ring is grey and shows ``pad_label`` ("−∞" for max pooling, "0" for average).
     Each window is a coloured outline (dilated: one square per cell read, the holes stay open);
     windows that exist only because of ceil_mode are dashed, the cells they hang past the padding
-    dotted. ``highlight``: input cells ``(row, col)`` to mark; ``labels``: per-window text
+    dotted. ``color``: one colour for every window (default: a colour per window). ``highlight``: input cells ``(row, col)`` to mark; ``labels``: per-window text
     (``out_h×out_w`` nested list / tensor, or ``{(i, j): text}``); ``only``: the ``(i, j)`` to draw.
     """
     a = grid.detach().cpu().numpy() if isinstance(grid, torch.Tensor) else np.asarray(grid)
@@ -103,11 +103,12 @@ def draw_windows(ax, grid, kernel_size, stride=None, padding=0, dilation=1, ceil
             ax.text(c, r, _fmt(a[r, c]), ha="center", va="center", fontsize=fontsize, weight=bold)
         elif padded and not real and pad_label:
             ax.text(c, r, pad_label, ha="center", va="center", fontsize=fontsize - 2, color="grey")
+    one_color, overlap = color, sum(len(w.cells) for w in ws) > len({c for w in ws for c in w.cells})
     for win in ws:
         if wanted is not None and (win.i, win.j) not in wanted:
             continue
-        color = COLORS[(win.i * 3 + win.j) % len(COLORS)]
-        inset = 0.05 + 0.06 * ((win.i + 2 * win.j) % 3)  # overlapping windows stay apart
+        color = one_color or COLORS[(win.i * 3 + win.j) % len(COLORS)]
+        inset = 0.05 + 0.06 * ((win.i + 2 * win.j) % 3) if overlap else 0.08  # keep overlaps apart
         style = dict(fill=False, edgecolor=color, lw=2.2, ls="--" if win.ceil_only else "-")
         rows, cols = [r for r, _ in win.cells], [c for _, c in win.cells]
         top, left = min(rows) - 0.5 + inset, min(cols) - 0.5 + inset
