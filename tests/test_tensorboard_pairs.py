@@ -130,6 +130,18 @@ def test_entry_point_makes_tensorboard_find_the_plugin():
     assert found[0].load().plugin_name == "pairs"
 
 
+def test_the_dashboard_does_not_import_torch():
+    """TensorBoard imports plugin.py in every TensorBoard process: with torch it grew from ~110 MB to
+    ~800 MB RSS. The repository's copy (cwd first on sys.path) must stay torch-free."""
+    code = ("import sys, tensorboard_pairs.plugin; "
+            "assert 'torch' not in sys.modules, 'tensorboard_pairs.plugin imported torch'; "
+            "print(tensorboard_pairs.plugin.__file__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "plugins" / "tensorboard-pairs",
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).is_relative_to(ROOT / "plugins" / "tensorboard-pairs")
+
+
 def test_dashboard_is_listed_with_an_iframe_module(server):
     listing = json.loads(_get(server + "data/plugins_listing"))
     assert listing["pairs"]["enabled"]
