@@ -465,62 +465,58 @@ def test_image_run_layers_reach_the_dashboard(make_tensorboard):
 
 
 @pytest.mark.browser
-def test_make_tensorboard_pairs_page_end_to_end(make_tensorboard):
+def test_make_tensorboard_pairs_page_end_to_end(make_tensorboard, browser_page):
     """The PAIRS page of `make tensorboard`'s server: slider, then hover max / avg / dropout pixels and
     compare the outlined window and the values with PyTorch; offline (no remote request, no JS error)."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium")
     remote, errors = [], []
-    with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    # the module's browser (one sync Playwright per thread), with a page of its own
+    page = browser_page[0].context.browser.new_page(viewport={"width": 1500, "height": 1000})
 
-        def route(r):
-            if r.request.url.startswith(make_tensorboard):
-                r.continue_()
-            else:
-                remote.append(r.request.url)
-                r.abort()
+    def route(r):
+        if r.request.url.startswith(make_tensorboard):
+            r.continue_()
+        else:
+            remote.append(r.request.url)
+            r.abort()
 
-        page.route("**/*", route)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(make_tensorboard + "#pairs")
-        page.frame_locator("iframe").locator("canvas.pv-output").wait_for(timeout=60_000)
-        frame = next(f for f in page.frames if "plugin_entry" in f.url)
+    page.route("**/*", route)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(make_tensorboard + "#pairs")
+    page.frame_locator("iframe").locator("canvas.pv-output").wait_for(timeout=60_000)
+    frame = next(f for f in page.frames if "plugin_entry" in f.url)
 
-        k, c = 3, 1  # image 3 of 5 sits in the grid picture after 4 two-pixel borders
-        for name in ("logs_maxpool", "logs_avgpool"):
-            layer, step = LESSON_LAYERS[name], 2
-            x, y = LESSON_LOGGED[name][step]
-            _choose(frame, name, image=k, channel=c)
-            _step(frame, step)
-            plane = x[k:k + 1, c:c + 1]
-            h_out, w_out = y.shape[2:]
-            for i, j in [(h_out - 1, w_out - 1), (0, 0), (h_out // 2, w_out // 2)]:
-                shown = _hover(page, frame, i, j)
-                cells = json.loads(shown["cells"])
-                real = [(r, q) for r, q, kind in cells if kind == "real"]
-                assert set(real) == _window_from_pytorch(layer, plane, i, j)
-                assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
-                values = [v for v in json.loads(shown["values"]) if v is not None]
-                assert values == pytest.approx([float(x[k, c, r, q]) for r, q in real], rel=1e-6)
-                if name == "logs_avgpool":
-                    ones = layer(torch.ones_like(plane))[0, 0, i, j]
-                    assert int(shown["divisor"]) == round(len(real) / float(ones))
-            page.screenshot(path=str(_screens() / f"pairs_make_tensorboard_{name}.png"))
-
-        x, y = LESSON_LOGGED["logs_dropout"][1]
-        _choose(frame, "logs_dropout", image=k, channel=c)
-        _step(frame, 1)
-        kept = torch.nonzero(y[k, c] > 1)[0].tolist()
-        dropped = torch.nonzero(y[k, c] == 0)[0].tolist()
-        for (i, j), decision in [(kept, "kept"), (dropped, "dropped")]:
+    k, c = 3, 1  # image 3 of 5 sits in the grid picture after 4 two-pixel borders
+    for name in ("logs_maxpool", "logs_avgpool"):
+        layer, step = LESSON_LAYERS[name], 2
+        x, y = LESSON_LOGGED[name][step]
+        _choose(frame, name, image=k, channel=c)
+        _step(frame, step)
+        plane = x[k:k + 1, c:c + 1]
+        h_out, w_out = y.shape[2:]
+        for i, j in [(h_out - 1, w_out - 1), (0, 0), (h_out // 2, w_out // 2)]:
             shown = _hover(page, frame, i, j)
-            assert shown["kept"] == decision
-            assert float(shown["input"]) == pytest.approx(float(x[k, c, i, j]), abs=0)
+            cells = json.loads(shown["cells"])
+            real = [(r, q) for r, q, kind in cells if kind == "real"]
+            assert set(real) == _window_from_pytorch(layer, plane, i, j)
             assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
-        browser.close()
+            values = [v for v in json.loads(shown["values"]) if v is not None]
+            assert values == pytest.approx([float(x[k, c, r, q]) for r, q in real], rel=1e-6)
+            if name == "logs_avgpool":
+                ones = layer(torch.ones_like(plane))[0, 0, i, j]
+                assert int(shown["divisor"]) == round(len(real) / float(ones))
+        page.screenshot(path=str(_screens() / f"pairs_make_tensorboard_{name}.png"))
+
+    x, y = LESSON_LOGGED["logs_dropout"][1]
+    _choose(frame, "logs_dropout", image=k, channel=c)
+    _step(frame, 1)
+    kept = torch.nonzero(y[k, c] > 1)[0].tolist()
+    dropped = torch.nonzero(y[k, c] == 0)[0].tolist()
+    for (i, j), decision in [(kept, "kept"), (dropped, "dropped")]:
+        shown = _hover(page, frame, i, j)
+        assert shown["kept"] == decision
+        assert float(shown["input"]) == pytest.approx(float(x[k, c, i, j]), abs=0)
+        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+    page.close()
     assert not remote, remote
     assert not errors, errors
