@@ -1,5 +1,7 @@
 """The TensorBoard helper: clean runs, honest images, read back with TensorBoard's own reader."""
 
+import io
+import json
 import re
 import shlex
 import warnings
@@ -313,3 +315,60 @@ def test_the_printed_command_parses_back_to_the_same_arguments(folder, capsys):
 def test_tensorboard_stays_on_loopback():
     args = tensorboard_args("logs")
     assert args[args.index("--host") + 1] == "127.0.0.1" and "--bind_all" not in args
+
+
+# -- ImageRun(layer=...): what the PAIRS dashboard needs, and "Link by step" -------------------------
+def test_every_pair_logs_output_mean_for_link_by_step(tmp_path):
+    """TIME SERIES → Settings → "Link by step" moves the image cards to the step picked on a scalar
+    chart, so every log_pair writes one scalar per step."""
+    with ImageRun("logs_plain", logdir=tmp_path) as run:
+        for step in range(3):
+            x = _batch(seed=step)
+            run.log_pair(step, x, torch.nn.functional.max_pool2d(x, 2))
+    means = read_scalars(tmp_path / "logs_plain")["output/mean"]
+    assert [s for s, _ in means] == [0, 1, 2]
+    for step, value in means:
+        x = _batch(seed=step)
+        assert value == pytest.approx(torch.nn.functional.max_pool2d(x, 2).mean().item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("layer", [torch.nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+                                   torch.nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True),
+                                   torch.nn.Dropout(p=0.5)])
+def test_image_run_with_a_layer_logs_what_the_pairs_dashboard_reads(tmp_path, layer):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from utils.tensorboard_logging import pairs_summary
+
+    summary = pairs_summary()
+    torch.manual_seed(0)
+    logged = []
+    with ImageRun("logs_layer", logdir=tmp_path, layer=layer, nrow=4, padding=3) as run:
+        for step in range(2):
+            x = _batch(n=5, h=9, w=11, seed=step)
+            y = layer(x)
+            run.log_pair(step, x, y, out_of_range="clip")
+            logged.append((x, y))
+    acc = EventAccumulator(str(tmp_path / "logs_layer"),
+                           size_guidance={"images": 0, "scalars": 0, "tensors": 0}).Reload()
+    assert set(acc.Tags()["images"]) == {"input", "output"}  # the images are ImageRun's own grids
+    png = np.asarray(Image.open(io.BytesIO(acc.Images("input")[1].encoded_image_string)))
+    assert png.shape[:2] == tuple(make_grid(logged[1][0], nrow=4, padding=3).shape[1:])
+    meta = json.loads(acc.SummaryMetadata(summary.LAYER_TAG).plugin_data.content)
+    assert meta["layer"] == json.loads(json.dumps(summary.describe_layer(layer)))
+    assert meta["grid"] == {"ncols": 4, "padding": 3}  # where each image sits in the grid picture
+    from tensorboard.util.tensor_util import make_ndarray
+
+    for step, (x, y) in enumerate(logged):
+        for tag, tensor in ((summary.VALUE_TAGS["input"], x), (summary.VALUE_TAGS["output"], y)):
+            event = next(e for e in acc.Tensors(tag) if e.step == step)
+            assert np.array_equal(make_ndarray(event.tensor_proto), tensor.numpy())  # unclipped
+    assert [e.step for e in acc.Scalars("output/mean")] == [0, 1]
+
+
+def test_image_run_refuses_a_layer_that_did_not_make_the_outputs(tmp_path):
+    x = _batch(h=10, w=10)
+    with ImageRun("logs_wrong", logdir=tmp_path, layer=torch.nn.MaxPool2d(2)) as run:
+        with pytest.raises(ValueError, match="pass the layer that made these outputs"):
+            run.log_pair(0, x, torch.nn.functional.max_pool2d(x, 3))
+        run.log_pair(0, x, torch.nn.functional.max_pool2d(x, 2))  # nothing was written at step 0

@@ -130,6 +130,19 @@ def test_entry_point_makes_tensorboard_find_the_plugin():
     assert found[0].load().plugin_name == "pairs"
 
 
+@pytest.mark.slow  # a subprocess
+def test_the_dashboard_does_not_import_torch():
+    """TensorBoard imports plugin.py in every TensorBoard process: with torch it grew from ~110 MB to
+    ~800 MB RSS. The repository's copy (cwd first on sys.path) must stay torch-free."""
+    code = ("import sys, tensorboard_pairs.plugin; "
+            "assert 'torch' not in sys.modules, 'tensorboard_pairs.plugin imported torch'; "
+            "print(tensorboard_pairs.plugin.__file__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "plugins" / "tensorboard-pairs",
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).is_relative_to(ROOT / "plugins" / "tensorboard-pairs")
+
+
 @pytest.mark.slow  # a TensorBoard server
 def test_dashboard_is_listed_with_an_iframe_module(server):
     listing = json.loads(_get(server + "data/plugins_listing"))
@@ -383,3 +396,133 @@ def _screens() -> Path:
     path = ROOT / "build" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# --- end to end: ImageRun(layer=...) runs, served the way `make tensorboard` serves them ------------
+#: The runs a lesson writes, with ImageRun's own grid (make_grid, 8 per row, 2-pixel border).
+LESSON_LAYERS = {
+    "logs_maxpool": nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+    "logs_avgpool": nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True),
+    "logs_dropout": nn.Dropout(p=0.5),
+}
+LESSON_LOGGED: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def make_tensorboard(tmp_path_factory):
+    """Runs written by ``ImageRun(name, layer=...)``, served by tools/serve_tensorboard.py, the program
+    `make tensorboard` runs (127.0.0.1, a free port instead of 6006); yields its base URL."""
+    from utils.tensorboard_logging import ImageRun
+
+    logdir = tmp_path_factory.mktemp("lesson_logs")
+    gen = torch.Generator().manual_seed(1616)
+    torch.manual_seed(1616)
+    for name, layer in LESSON_LAYERS.items():
+        LESSON_LOGGED[name] = []
+        with ImageRun(name, logdir=logdir, layer=layer) as run:
+            for step in range(4):
+                x = torch.rand(5, 3, 21, 17, generator=gen)
+                y = layer(x)
+                run.log_pair(step, x, y, out_of_range="clip")
+                LESSON_LOGGED[name].append((x, y))
+    port = _free_port()
+    err = logdir.parent / "serve_tensorboard.err"
+    with open(err, "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "tools" / "serve_tensorboard.py"), "--host", "127.0.0.1",
+             "--port", str(port), "--logdir", str(logdir)],
+            stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(600):
+            assert proc.poll() is None, err.read_text()
+            try:
+                if len(json.loads(_get(url + "data/plugin/pairs/runs"))) == len(LESSON_LAYERS):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"serve_tensorboard.py did not serve the runs: {err.read_text()}")
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_image_run_layers_reach_the_dashboard(make_tensorboard):
+    runs = _json(make_tensorboard, "runs")
+    for name, layer in LESSON_LAYERS.items():
+        assert runs[name]["layer"] == json.loads(json.dumps(describe_layer(layer)))
+        assert runs[name]["grid"] == {"ncols": 8, "padding": 2}  # ImageRun's make_grid
+        steps = _json(make_tensorboard, "steps?run=" + name)
+        assert [s["step"] for s in steps] == [0, 1, 2, 3] and all(s["values"] for s in steps)
+    # "Link by step": every pair step has a scalar on TIME SERIES
+    scalars = json.loads(_get(make_tensorboard + "data/plugin/scalars/tags"))
+    assert all("output/mean" in scalars[name] for name in LESSON_LAYERS)
+
+
+@pytest.mark.browser
+def test_make_tensorboard_pairs_page_end_to_end(make_tensorboard, browser_page):
+    """The PAIRS page of `make tensorboard`'s server: slider, then hover max / avg / dropout pixels and
+    compare the outlined window and the values with PyTorch; offline (no remote request, no JS error)."""
+    remote, errors = [], []
+    # the module's browser (one sync Playwright per thread), with a page of its own
+    page = browser_page[0].context.browser.new_page(viewport={"width": 1500, "height": 1000})
+
+    def route(r):
+        if r.request.url.startswith(make_tensorboard):
+            r.continue_()
+        else:
+            remote.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(make_tensorboard + "#pairs")
+    page.frame_locator("iframe").locator("canvas.pv-output").wait_for(timeout=60_000)
+    frame = next(f for f in page.frames if "plugin_entry" in f.url)
+
+    k, c = 3, 1  # image 3 of 5 sits in the grid picture after 4 two-pixel borders
+    for name in ("logs_maxpool", "logs_avgpool"):
+        layer, step = LESSON_LAYERS[name], 2
+        x, y = LESSON_LOGGED[name][step]
+        _choose(frame, name, image=k, channel=c)
+        _step(frame, step)
+        plane = x[k:k + 1, c:c + 1]
+        h_out, w_out = y.shape[2:]
+        for i, j in [(h_out - 1, w_out - 1), (0, 0), (h_out // 2, w_out // 2)]:
+            shown = _hover(page, frame, i, j)
+            cells = json.loads(shown["cells"])
+            real = [(r, q) for r, q, kind in cells if kind == "real"]
+            assert set(real) == _window_from_pytorch(layer, plane, i, j)
+            assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+            values = [v for v in json.loads(shown["values"]) if v is not None]
+            assert values == pytest.approx([float(x[k, c, r, q]) for r, q in real], rel=1e-6)
+            if name == "logs_avgpool":
+                ones = layer(torch.ones_like(plane))[0, 0, i, j]
+                assert int(shown["divisor"]) == round(len(real) / float(ones))
+        page.screenshot(path=str(_screens() / f"pairs_make_tensorboard_{name}.png"))
+
+    x, y = LESSON_LOGGED["logs_dropout"][1]
+    _choose(frame, "logs_dropout", image=k, channel=c)
+    _step(frame, 1)
+    kept = torch.nonzero(y[k, c] > 1)[0].tolist()
+    dropped = torch.nonzero(y[k, c] == 0)[0].tolist()
+    for (i, j), decision in [(kept, "kept"), (dropped, "dropped")]:
+        shown = _hover(page, frame, i, j)
+        assert shown["kept"] == decision
+        assert float(shown["input"]) == pytest.approx(float(x[k, c, i, j]), abs=0)
+        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+    page.close()
+    assert not remote, remote
+    assert not errors, errors

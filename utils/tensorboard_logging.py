@@ -30,7 +30,7 @@ import torchvision
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 
-from utils.environment import in_notebook_frontend, logs_dir
+from utils.environment import ROOT, in_notebook_frontend, logs_dir
 
 OUT_OF_RANGE_POLICIES = ("warn", "error", "rescale", "clip")
 #: ``--samples_per_plugin images=N``: TensorBoard's default keeps only 10 images per tag.
@@ -50,9 +50,15 @@ class ImageRun:
 
     ``name`` may contain ``/`` (``"logs_dropout_overfit/p0.5"``); ``logdir`` defaults to
     ``logs_dir()``. ``nrow``, ``padding``, ``pad_value`` are passed to ``make_grid``.
+
+    ``layer``: the module that makes the outputs (``ImageRun("logs_maxpool", layer=pool)``). Then
+    ``log_pair`` also logs its parameters and the raw values, and TensorBoard's PAIRS tab can show
+    each output pixel's window (``tensorboard_pairs.summary.log_layer``, plugins/tensorboard-pairs).
+    Every ``log_pair`` logs the scalar ``output/mean``: with it, TIME SERIES → Settings → "Link by
+    step" moves every image card to the step picked on that chart.
     """
 
-    def __init__(self, name: str, logdir: str | Path | None = None, *, nrow: int = 8,
+    def __init__(self, name: str, logdir: str | Path | None = None, *, layer=None, nrow: int = 8,
                  padding: int = 2, pad_value: float = 1.0):
         if not name or Path(name).is_absolute() or ".." in Path(name).parts:
             raise ValueError(f"Run name {name!r} must be a relative folder name such as "
@@ -61,6 +67,7 @@ class ImageRun:
         self.logdir = Path(logdir) if logdir is not None else logs_dir()
         self.path = self.logdir / name
         self.grid_options = {"nrow": nrow, "padding": padding, "pad_value": pad_value}
+        self.layer = layer
         if self.path.is_dir():
             strangers = [p for p in self.path.rglob("*") if p.is_file() and "tfevents" not in p.name]
             if strangers:
@@ -106,14 +113,34 @@ class ImageRun:
 
     def log_pair(self, step: int, inputs: torch.Tensor, outputs: torch.Tensor, *,
                  out_of_range: str = "warn") -> None:
-        """Log ``inputs`` under tag ``input`` and ``outputs`` under tag ``output`` at ``step``."""
+        """Log ``inputs`` under tag ``input`` and ``outputs`` under tag ``output`` at ``step``,
+        and the scalar ``output/mean``; with a ``layer``, also what the PAIRS tab needs."""
+        if self.layer is not None:  # a wrong layer is an error before anything is written
+            pairs = pairs_summary()
+            pairs.prepare(self.layer, inputs, outputs)
         self.log_images("input", inputs, step, out_of_range=out_of_range)
         self.log_images("output", outputs, step, out_of_range=out_of_range)
+        if self.layer is not None:  # the images are ours (make_grid); log_layer adds output/mean
+            grid = (self.grid_options["nrow"], self.grid_options["padding"])
+            pairs.log_layer(self.writer, self.layer, int(step), inputs, outputs, images=False, grid=grid)
+        else:
+            self.writer.add_scalar("output/mean", float(outputs.float().mean()), int(step))
 
     def log_scalar(self, tag: str, value: float, step: int) -> None:
         """Log one scalar (e.g. ``"loss/train"``) at ``step``."""
         self._check_step(tag, step)
         self.writer.add_scalar(tag, float(value), int(step))
+
+
+def pairs_summary():
+    """``tensorboard_pairs.summary`` (the PAIRS dashboard's writer): the installed package, or the
+    repository's copy in plugins/tensorboard-pairs when the course's requirements are not installed."""
+    try:
+        from tensorboard_pairs import summary
+    except ImportError:
+        sys.path.append(str(ROOT / "plugins" / "tensorboard-pairs"))
+        from tensorboard_pairs import summary
+    return summary
 
 
 # -- what a batch of images must look like ------------------------------------------------------

@@ -14,7 +14,6 @@ Click to pin a window. The drawing code is the dashboard's own
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 from pathlib import Path
 
@@ -27,19 +26,10 @@ from torch import nn
 from torchvision.utils import make_grid
 
 from utils.environment import ROOT
+from utils.tensorboard_logging import pairs_summary
 
 PLUGIN = Path(ROOT) / "plugins" / "tensorboard-pairs" / "tensorboard_pairs"
 GRID = {"ncols": 8, "padding": 0}  # as SummaryWriter.add_images tiles a batch
-
-
-def _summary_module():
-    try:
-        from tensorboard_pairs import summary
-    except ImportError:  # the course's requirements are not installed: use the repository's copy
-        spec = importlib.util.spec_from_file_location("tensorboard_pairs_summary", PLUGIN / "summary.py")
-        summary = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(summary)
-    return summary
 
 
 _GLUE = """
@@ -87,7 +77,7 @@ def _values(x: torch.Tensor) -> dict:
 
 def pair_data(inputs, outputs, layer: nn.Module | dict) -> dict:
     """What the widget sends to the page (one entry per step); checked like ``log_layer`` checks."""
-    prepare = _summary_module().prepare
+    prepare = pairs_summary().prepare
     if isinstance(inputs, torch.Tensor):
         inputs, outputs = [inputs], [outputs]
     if len(inputs) != len(outputs) or not inputs:

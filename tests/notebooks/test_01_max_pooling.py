@@ -322,3 +322,17 @@ def test_imagerun_adds_a_2_pixel_border_where_add_images_has_none(run):
     side = nn.MaxPool2d(3)(torch.zeros(1, 1, 128, 128)).shape[-1]
     assert (plain.height, plain.width) == (side, 4 * side)  # 4 images edge to edge
     assert (helper.height, helper.width) == (side + 4, 4 * (side + 2) + 2)  # make_grid, padding 2
+
+
+# -- the pair viewer (issue 16) ------------------------------------------------------------------------
+def test_pair_viewer_shows_the_pixel_ceil_mode_adds(run):
+    """'Hover the last output column: the pixel ceil_mode adds, its window hanging over the edge.'"""
+    x = torch.tensor(run.value("images[:4]"))
+    layer = nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)
+    assert run.value("str(padded_pool)") == str(layer)
+    w_ceil, w_floor = layer(x).shape[-1], nn.MaxPool2d(3, stride=2, padding=1)(x).shape[-1]
+    assert w_ceil == w_floor + 1  # the last column exists only because of ceil_mode
+    last_start = (w_ceil - 1) * 2 - 1
+    assert last_start + 3 > x.shape[-1] + 1  # its window reaches past the padding: the overhang
+    data = run.value("PairViewer(images[:4], padded_pool(images[:4]), padded_pool).data['steps'][0]['shapes']")
+    assert data == {"input": list(x.shape), "output": list(layer(x).shape)}

@@ -7,6 +7,7 @@ notebook's printed output.
 from __future__ import annotations
 
 import io
+import json
 import math
 from pathlib import Path
 
@@ -201,3 +202,23 @@ def test_deep_dive_claims(run):
 def test_integer_average_pooling_raises_on_cuda():
     with pytest.raises(RuntimeError):
         F.avg_pool2d(torch.ones(1, 1, 4, 4, dtype=torch.int64, device="cuda"), 2)
+
+
+# -- the pair viewer (issue 16) ------------------------------------------------------------------------
+def test_logs_avgpool_carries_its_layer_for_the_pairs_tab(run):
+    from utils.tensorboard_logging import pairs_summary
+
+    summary = pairs_summary()
+    acc = EventAccumulator(run.value("str(run.path)"), size_guidance={"tensors": 0}).Reload()
+    content = json.loads(acc.SummaryMetadata(summary.LAYER_TAG).plugin_data.content)
+    assert content["layer"] == json.loads(json.dumps(summary.describe_layer(nn.AvgPool2d(kernel_size=3))))
+
+
+def test_pair_viewer_divisor_counts_padding_not_the_overhang(run):
+    """'Hover the bottom-right pixel: the divisor counts the padding but not the overhang.'"""
+    assert run.value("str(padded_pool)") == str(nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True))
+    ones = torch.ones(1, 1, 128, 128)
+    corner = nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True)(ones)[0, 0, -1, -1].item()
+    # its 3×3 window: 1 input cell, 3 padding cells, 5 overhang cells; PyTorch divides by 4
+    assert corner == pytest.approx(1 / 4)
+    assert nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)(ones)[0, 0, -1, -1] == 1

@@ -115,7 +115,7 @@ def test_image_dropout_values_and_why_white(notebook_runs):
     torch.testing.assert_close(out[kept], batch[kept] / 0.5)
     assert (out[~kept] == 0).all()
     assert torch.equal(out > 1, kept & (batch > 0.5))  # white exactly where a kept pixel was above 1 - p
-    printed = stdout_of(run, 'ImageRun("logs_dropout")')
+    printed = stdout_of(run, 'ImageRun("logs_dropout"')
     white = (out > 1).double().mean().item()
     assert f"white after clipping: {round(white, 3)}" in printed
     # the two output rows of the figure are not the same picture
@@ -214,3 +214,21 @@ def test_clip_fraction_maths(notebook_runs):
         assert all(abs(m - expected) < 5 * se + 1e-4 for m in measured)
     printed = stdout_of(run, "for p in (0.2, 0.5, 0.8):")
     assert printed.count("expected") == 3
+
+
+def test_logs_dropout_carries_its_layer_and_the_unclipped_output(notebook_runs):
+    """With layer=drop, the PAIRS tab and PairViewer show the true values (up to 2), not the clipped PNG."""
+    from tensorboard.util.tensor_util import make_ndarray
+
+    from utils.tensorboard_logging import pairs_summary
+
+    run, summary = notebook_runs("04_dropout"), pairs_summary()
+    folder = Path(run.value("str(LOGS)")) / "logs_dropout"
+    acc = EventAccumulator(str(_event_file(folder)), size_guidance={"tensors": 0}).Reload()
+    content = acc.SummaryMetadata(summary.LAYER_TAG).plugin_data.content
+    assert b'"kind": "dropout"' in content and b'"p": 0.5' in content
+    out = torch.tensor(run.value("out"))
+    logged = make_ndarray(acc.Tensors(summary.VALUE_TAGS["output"])[-1].tensor_proto)
+    assert np.array_equal(logged, out.numpy()) and logged.max() > 1
+    shown = run.value("PairViewer(batch[:4], out[:4], drop).data['layer']['kind']")
+    assert shown == "dropout"

@@ -6,4 +6,10 @@
   ``tensorboard_plugins`` entry point once this package is installed.
 """
 
+# The names the dashboard (plugin.py) and the writer (summary.py) share. They live here, not in
+# summary.py, because TensorBoard imports plugin.py in every TensorBoard process: summary.py imports
+# torch (about 700 MB of RSS), plugin.py must not.
 PLUGIN_NAME = "pairs"
+VERSION = 1
+LAYER_TAG = "pairs/layer"
+VALUE_TAGS = {"input": "pairs/input", "output": "pairs/output"}

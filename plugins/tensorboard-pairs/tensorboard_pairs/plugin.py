@@ -28,7 +28,8 @@ from tensorboard.data import provider
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tensorboard_pairs.summary import LAYER_TAG, PLUGIN_NAME, VALUE_TAGS
+# Never import tensorboard_pairs.summary here: it imports torch (see __init__.py).
+from tensorboard_pairs import LAYER_TAG, PLUGIN_NAME, VALUE_TAGS
 
 STATIC = Path(__file__).resolve().parent / "static"
 IMAGES_PLUGIN = "images"

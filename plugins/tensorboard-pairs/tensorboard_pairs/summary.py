@@ -24,7 +24,9 @@ Why not ``writer.add_tensor``: it tags its data for a plugin called "tensor", an
 (fast) loader keeps only data whose plugin it knows or whose metadata names a data class (checked with
 tensorboard 2.21: ``add_tensor`` data never reaches ``data_provider.read_tensors``). So the tensors are
 TensorBoard ``Summary`` protos (``make_tensor_proto``) with this plugin's name and ``DATA_CLASS_TENSOR``,
-written with the writer's public ``file_writer.add_summary``; no other dashboard shows them.
+written with ``writer.file_writer.add_summary``: ``file_writer`` is a public attribute of
+``SummaryWriter`` (no leading underscore; ``add_summary`` is its documented method), the same path
+``add_scalar`` and ``add_images`` take. No other dashboard shows these tensors.
 """
 
 from __future__ import annotations
@@ -37,10 +39,9 @@ from tensorboard.compat.proto.summary_pb2 import DataClass, Summary, SummaryMeta
 from tensorboard.util.tensor_util import make_tensor_proto
 from torch import nn
 
-PLUGIN_NAME = "pairs"
-VERSION = 1
-LAYER_TAG = "pairs/layer"
-VALUE_TAGS = {"input": "pairs/input", "output": "pairs/output"}
+from tensorboard_pairs import LAYER_TAG, PLUGIN_NAME, VALUE_TAGS, VERSION
+
+__all__ = ["LAYER_TAG", "PLUGIN_NAME", "VALUE_TAGS", "VERSION", "describe_layer", "log_layer", "prepare"]
 #: ``writer.add_images`` tiles a batch 8 images per row, without padding.
 ADD_IMAGES_GRID = (8, 0)
 
@@ -136,6 +137,7 @@ def _write_tensor(writer, tag: str, value: torch.Tensor, step: int, content: dic
         data_class=DataClass.DATA_CLASS_TENSOR)
     summary = Summary(value=[Summary.Value(tag=tag, metadata=metadata,
                                            tensor=make_tensor_proto(value.numpy()))])
+    # file_writer: a public SummaryWriter attribute (no underscore); add_summary is how add_scalar writes.
     writer.file_writer.add_summary(summary, int(step))
 
 

@@ -287,15 +287,22 @@ export function mountPairViewer(root) {
     box.dataset.pinned = state.pinned;
   });
 
+  // Loads finish late: one started for another run (before setSource) must not land in this run's maps.
   async function ensure(index) {
-    if (!state.bitmaps.has(index)) state.bitmaps.set(index, await state.source.loadImages(index));
-    return state.bitmaps.get(index);
+    const source = state.source, bitmaps = state.bitmaps;
+    if (!bitmaps.has(index)) {
+      const loaded = await source.loadImages(index);
+      if (state.source !== source) return null;
+      bitmaps.set(index, loaded);
+    }
+    return bitmaps.get(index);
   }
 
   async function ensureValues(index) {
-    const entry = state.source.steps[index];
+    const source = state.source, entry = source.steps[index];
     if (!entry.values || state.values.has(index)) return;
-    const values = await state.source.loadValues(index);
+    const values = await source.loadValues(index);
+    if (state.source !== source) return;
     if (values) state.values.set(index, values);
     if (index === state.index) renderInfo();
   }
