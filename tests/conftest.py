@@ -118,3 +118,41 @@ def go_offline(monkeypatch) -> None:
     for name in ("no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(urllib.request, "_opener", None)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; playwright drives it (never `playwright install`)
+
+
+def browser_or_skip() -> None:
+    """Skip a browser test where Chromium or playwright is missing; in CI (``CI`` set) fail instead."""
+    import os
+    import shutil
+
+    reasons = []
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        reasons.append(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reasons.append("the Python package playwright is not installed (requirements-dev.txt)")
+    if reasons:
+        message = "browser test not run: " + "; ".join(reasons)
+        if os.environ.get("CI"):
+            pytest.fail(message + " -- in CI this test must run (.ci/run installs chromium).")
+        pytest.skip(message)
+
+
+def allow_only(page, *prefixes: str) -> list[str]:
+    """Let ``page`` load only URLs starting with one of ``prefixes``; the list of the others it tried
+    (aborted, as on a machine without a network) fills in as the page runs."""
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(prefixes):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return blocked

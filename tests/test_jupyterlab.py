@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import browser_or_skip, free_port
 
 from utils.environment import ROOT, build_dir
 
@@ -167,21 +167,6 @@ def start_lab(course: Path, logs: Path, log_file: Path, timeout: float = 120,
 
 
 # -- the browser ---------------------------------------------------------------------------------
-def browser_or_skip():
-    reasons = []
-    if not Path(CHROMIUM).exists():
-        reasons.append(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reasons.append("the Python package playwright is not installed (requirements-dev.txt)")
-    if reasons:
-        message = "browser test not run: " + "; ".join(reasons)
-        if os.environ.get("CI"):
-            pytest.fail(message + " -- in CI this test must run (.ci/run installs chromium).")
-        pytest.skip(message)
-
-
 def new_page(browser, lab: Lab):
     """A page that records every request it (and its frames) makes into ``lab.requests``."""
     page = browser.new_page(viewport=VIEWPORT)

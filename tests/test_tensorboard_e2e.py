@@ -14,7 +14,6 @@ import io
 import json
 import os
 import shutil
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import serve_tensorboard
+from conftest import browser_or_skip
 from PIL import Image
 
 from utils.environment import ROOT, build_dir
@@ -284,19 +284,6 @@ def test_pooled_grid_fits_knows_make_grid(length, factor, expected):
 
 
 # -- a real browser ----------------------------------------------------------------------------
-def _browser_or_skip() -> None:
-    reasons = []
-    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
-        reasons.append(f"no Chromium at {CHROMIUM} (install it: apt-get install -y chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reasons.append("the Python package playwright is not installed (requirements-dev.txt)")
-    if reasons:
-        message = "browser test not run: " + "; ".join(reasons)
-        if os.environ.get("CI"):
-            pytest.fail(message + " -- in CI this test must run (.ci/run installs chromium).")
-        pytest.skip(message)
 
 
 def _open_input_and_output_only(page) -> None:
@@ -377,19 +364,21 @@ def _walk_slider(page, server, run: str, tag: str, last: int) -> list[int]:
 
 
 def test_no_browser_skips_locally_but_fails_in_ci(monkeypatch):
-    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    import conftest
+
+    monkeypatch.setattr(conftest, "CHROMIUM", "/nonexistent/chromium")
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="no Chromium"):
-        _browser_or_skip()
+        browser_or_skip()
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="in CI this test must run"):
-        _browser_or_skip()
+        browser_or_skip()
 
 
 @pytest.mark.browser
 def test_images_dashboard_renders_in_chromium(server, logged):
-    _browser_or_skip()
+    browser_or_skip()
     from playwright.sync_api import sync_playwright
 
     executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import allow_only
 from PIL import Image
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
@@ -283,7 +284,14 @@ def _hover(page, frame, i: int, j: int, canvas: str = "canvas.pv-output", margin
     zoom = int(frame.locator("select.pv-zoom").input_value())
     box = frame.locator(canvas).bounding_box()
     page.mouse.move(box["x"] + (j + margin) * zoom + zoom / 2, box["y"] + (i + margin) * zoom + zoom / 2)
-    frame.wait_for_selector(f'.pv-info[data-row="{i}"][data-col="{j}"][data-output]')
+    # the info box must describe THIS pixel of the image and channel now selected (not an earlier hover)
+    frame.wait_for_function("""([i, j]) => {
+        const d = document.querySelector('.pv-info').dataset;
+        const img = document.querySelector('select.pv-image'), ch = document.querySelector('select.pv-channel');
+        const shown = (el) => el && el.offsetParent !== null;
+        return d.row == i && d.col == j && d.output !== undefined
+            && (!shown(img) || d.image == img.value) && (!shown(ch) || d.channel == ch.value);
+    }""", arg=[i, j])
     return frame.evaluate("() => ({...document.querySelector('.pv-info').dataset})")
 
 
@@ -474,18 +482,11 @@ def test_image_run_layers_reach_the_dashboard(make_tensorboard):
 def test_make_tensorboard_pairs_page_end_to_end(make_tensorboard, browser_page):
     """The PAIRS page of `make tensorboard`'s server: slider, then hover max / avg / dropout pixels and
     compare the outlined window and the values with PyTorch; offline (no remote request, no JS error)."""
-    remote, errors = [], []
+    errors = []
     # the module's browser (one sync Playwright per thread), with a page of its own
     page = browser_page[0].context.browser.new_page(viewport={"width": 1500, "height": 1000})
 
-    def route(r):
-        if r.request.url.startswith(make_tensorboard):
-            r.continue_()
-        else:
-            remote.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
+    remote = allow_only(page, make_tensorboard)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(make_tensorboard + "#pairs")

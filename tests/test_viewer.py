@@ -24,6 +24,7 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+from conftest import allow_only
 from PIL import Image
 from torch import nn
 
@@ -131,20 +132,13 @@ PairViewer(x, pool(x), pool)"""
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path / 'nb'}", "--allow-root",
          "--LabApp.expose_app_in_browser=True", "--ServerApp.port_retries=0"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    remote, errors = [], []
+    errors = []
     try:
         with playwright.sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1500, "height": 1000})
 
-            def route(r):
-                if r.request.url.startswith(f"http://127.0.0.1:{port}/") or r.request.url.startswith(("data:", "blob:")):
-                    r.continue_()
-                else:
-                    remote.append(r.request.url)
-                    r.abort()
-
-            page.route("**/*", route)
+            remote = allow_only(page, f"http://127.0.0.1:{port}/", "data:", "blob:")
             page.on("pageerror", lambda e: errors.append(str(e)))
             for _ in range(100):
                 try:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import allow_only
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = ROOT / "notebooks" / "zh-CN" / "02_average_pooling.ipynb"
@@ -118,16 +119,7 @@ def test_chinese_heading_renders_with_real_glyphs(which, request):
                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            blocked = []
-
-            def route(r):
-                if r.request.url.startswith(("file:", "data:", "about:")):
-                    r.continue_()
-                else:
-                    blocked.append(r.request.url)
-                    r.abort()
-
-            page.route("**/*", route)
+            blocked = allow_only(page, "file:", "data:", "about:")
             page.goto(path.as_uri())
             if which == "slides":
                 page.wait_for_function("!!document.querySelector('.reveal.ready')", timeout=20000)

@@ -29,6 +29,7 @@ from build_slides import (
     css_remote_resources,
     remote_resources,
 )
+from conftest import allow_only
 
 pytestmark = pytest.mark.slow  # executes lessons, vendors reveal.js with npm
 
@@ -196,17 +197,10 @@ def test_decks_render_offline_in_chromium(decks):
         try:
             for name in ("formula_check.slides.html", "00_start_here.slides.html"):
                 page = browser.new_page()
-                blocked, errors = [], []
+                errors = []
                 page.on("pageerror", lambda err, errors=errors: errors.append(str(err)))
 
-                def route(r, blocked=blocked):
-                    if r.request.url.startswith(("file:", "data:", "about:")):
-                        r.continue_()
-                    else:
-                        blocked.append(r.request.url)
-                        r.abort()
-
-                page.route("**/*", route)
+                blocked = allow_only(page, "file:", "data:", "about:")
                 page.goto(paths[name].as_uri())
                 page.wait_for_function("!!document.querySelector('.reveal.ready')", timeout=20000)
                 page.wait_for_function(
