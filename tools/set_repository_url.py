@@ -154,7 +154,7 @@ def set_repository(
         module.write_text(updated, encoding="utf-8")
         changed.append(module)
 
-    for path in sorted((root / "notebooks").rglob("*.ipynb")):
+    for path in sorted(p for p in (root / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts):
         if ".ipynb_checkpoints" in path.parts:
             continue
         nb = nbformat.read(path, as_version=4)
@@ -182,7 +182,7 @@ def disagreements(root: Path = ROOT) -> list[str]:
     import nbformat
 
     problems = []
-    for path in sorted((root / "notebooks").rglob("*.ipynb")):
+    for path in sorted(p for p in (root / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts):
         if ".ipynb_checkpoints" in path.parts:
             continue
         for cell in _setup_cells(nbformat.read(path, as_version=4)):

@@ -133,7 +133,7 @@ def test_set_repository_url_rewrites_every_copy(tmp_path):
     copy = tmp_path / "repo"
     (copy / "utils").mkdir(parents=True)
     shutil.copy(ROOT / "utils" / "environment.py", copy / "utils" / "environment.py")
-    shutil.copytree(ROOT / "notebooks", copy / "notebooks")
+    shutil.copytree(ROOT / "notebooks", copy / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     for name in ("README.md", "README.zh-CN.md"):
         if (ROOT / name).exists():
             shutil.copy(ROOT / name, copy / name)
