@@ -156,3 +156,14 @@ def allow_only(page, *prefixes: str) -> list[str]:
 
     page.route("**/*", route)
     return blocked
+
+
+#: JavaScript: every TensorBoard image card (`tf-image-loader`) on the page, through shadow roots.
+WALK_CARDS = """
+    const cards = [];
+    const walk = (root) => root.querySelectorAll('*').forEach((el) => {
+        if (el.localName === 'tf-image-loader') cards.push(el);
+        if (el.shadowRoot) walk(el.shadowRoot);
+    });
+    walk(document);
+"""

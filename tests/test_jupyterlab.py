@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import browser_or_skip, free_port
+from conftest import WALK_CARDS, browser_or_skip, free_port
 
 from utils.environment import ROOT, build_dir
 
@@ -429,14 +429,6 @@ def embedded_frames(page) -> list:
     return [f for f in frames if f is not None]
 
 
-WALK_CARDS = """
-    const cards = [];
-    const walk = (root) => root.querySelectorAll('*').forEach((el) => {
-        if (el.localName === 'tf-image-loader') cards.push(el);
-        if (el.shadowRoot) walk(el.shadowRoot);
-    });
-    walk(document);
-"""
 
 
 def embed_problems(frame, last_steps: dict[str, int], timeout: float = 60) -> list[str]:

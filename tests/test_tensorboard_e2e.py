@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import serve_tensorboard
-from conftest import browser_or_skip
+from conftest import WALK_CARDS, browser_or_skip
 from PIL import Image
 
 from utils.environment import ROOT, build_dir
@@ -50,15 +50,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-proxy-server",
 ]
-#: JavaScript: every TensorBoard image card on the page, looking through shadow roots.
-WALK_CARDS = """
-    const cards = [];
-    const walk = (root) => root.querySelectorAll('*').forEach((el) => {
-        if (el.localName === 'tf-image-loader') cards.push(el);
-        if (el.shadowRoot) walk(el.shadowRoot);
-    });
-    walk(document);
-"""
 PAIRS = [(run, tag) for run in LESSON_RUNS for tag in TAGS]
 PAIR_IDS = [f"{run}-{tag}" for run, tag in PAIRS]
 
