@@ -7,12 +7,13 @@ HOST   ?= 127.0.0.1
 PORT   ?=
 LAB_PORT ?= 8888
 
-.PHONY: help venv demo test test-fast lint format lab tensorboard bench slides clean hub-test
+.PHONY: help venv demo test test-fast lint format lab kernel tensorboard bench slides clean hub-test
 
 help:
 	@echo "make demo         set up .venv, execute every notebook headless (both editions), write logs/ and build/"
 	@echo "make test         set up .venv, run every test (unit, property, notebooks, TensorBoard)"
 	@echo "make lab          JupyterLab on notebooks/ at http://$(HOST):$(LAB_PORT)"
+	@echo "make kernel       register .venv as the Jupyter kernel 'Python 3 (pooling course)' (VS Code, your own Jupyter)"
 	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):6006 (or the next free port)"
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
 	@echo "make slides       offline reveal.js decks of every lesson in build/slides/ (中文: build/slides/zh-CN/)"
@@ -52,6 +53,11 @@ format: $(STAMP)
 lab: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(LAB_PORT) --notebook-dir=notebooks \
 		--LabApp.app_settings_dir=jupyter/lab/settings
+
+# The course's .venv as a named kernel for any Jupyter front end (your own JupyterLab, VS Code, ...).
+# The name is utils.environment.COURSE_KERNEL, which the wrong-kernel message tells students to pick.
+kernel: $(STAMP)
+	$(PY) -m ipykernel install --user --name pooling-course --display-name "Python 3 (pooling course)"
 
 tensorboard: $(STAMP)
 	$(PY) tools/serve_tensorboard.py --host $(HOST) $(if $(PORT),--port $(PORT))

@@ -167,3 +167,25 @@ WALK_CARDS = """
     });
     walk(document);
 """
+
+
+#: What a Python "from another environment" lacks in the wrong-kernel tests: the course's own stack.
+WITHOUT_TORCH = ("torch", "torchvision", "torchgen", "functorch")
+
+
+def python_without(dest: Path, hidden: tuple[str, ...] = WITHOUT_TORCH) -> Path:
+    """A real virtual environment at ``dest`` holding every package of this one except ``hidden``
+    (symlinked, so it takes a second and no download): Jupyter, ipykernel and numpy are there, torch
+    is not, like a student's other Python. Returns its python executable."""
+    import re
+    import sysconfig
+    import venv
+
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(dest)
+    site = next((dest / "lib").glob("python3*/site-packages"))
+    names = "|".join(map(re.escape, hidden))
+    pattern = re.compile(rf"^({names})([-.]|$)", re.I)
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not pattern.match(entry.name) and not (site / entry.name).exists():
+            (site / entry.name).symlink_to(entry)
+    return dest / "bin" / "python"

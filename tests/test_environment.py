@@ -1,6 +1,13 @@
-"""Paths, device, seed and the reader's language."""
+"""Paths, device, seed, the reader's language, and the check that the kernel can run the course."""
 
+import json
+import os
 import random
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,3 +63,111 @@ def test_language_follows_the_edition_folder(tmp_path, monkeypatch, folder, expe
     monkeypatch.chdir(tmp_path / folder)
     monkeypatch.delenv(environment.LANGUAGE_ENV_VAR, raising=False)
     assert environment.language() == expected
+
+
+# -- the kernel check: a lesson opened with a Python that lacks the course's packages ---------------
+def _versions(**found):
+    def version_of(name):
+        if name not in found:
+            raise metadata.PackageNotFoundError(name)
+        return found[name]
+
+    return version_of
+
+
+def test_kernel_needs_take_their_bounds_from_requirements():
+    bounds = environment.kernel_requirements()
+    assert set(bounds) == set(environment.KERNEL_NEEDS)
+    text = (environment.ROOT / "requirements.txt").read_text()
+    for name, lower in bounds.items():
+        assert re.search(rf"^{name}>={re.escape(lower)}\b", text, re.M | re.I), name
+
+
+def test_this_kernel_can_run_the_course():
+    assert environment.kernel_problems() == []
+
+
+def test_kernel_problems_name_what_is_missing_or_too_old():
+    bounds = environment.kernel_requirements()
+    fine = {name: lower for name, lower in bounds.items()}
+    assert environment.kernel_problems(_versions(**fine)) == []
+    old = dict(fine, torch="1.13.1+cu117", numpy="2.0.0rc1")
+    del old["torchvision"]
+    assert environment.kernel_problems(_versions(**old)) == [
+        f"torch>={bounds['torch']} (1.13.1+cu117 installed)",
+        f"torchvision>={bounds['torchvision']} (not installed)",
+    ]
+    assert environment.kernel_problems(_versions(**fine), python=(3, 9, 18)) == [
+        "Python>=3.10 (this is Python 3.9.18)"]
+
+
+def test_the_pip_fix_asks_for_exactly_what_is_missing_and_this_venv_satisfies_it():
+    from packaging.requirements import Requirement
+
+    problems = environment.kernel_problems(_versions(numpy="1.0"))
+    message = environment.kernel_message(problems, zh=False)
+    line = next(x for x in message.splitlines() if "%pip install" in x)
+    specs = re.findall(r'"([^"]+)"', line)
+    assert len(specs) == len(environment.KERNEL_NEEDS)
+    for spec in specs:
+        requirement = Requirement(spec)
+        assert requirement.specifier.contains(metadata.version(requirement.name), prereleases=True)
+    assert "中文" not in message and "make kernel" in message
+
+
+def test_the_message_speaks_chinese_in_the_chinese_edition(tmp_path, monkeypatch):
+    (tmp_path / "notebooks" / "zh-CN").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "notebooks" / "zh-CN")
+    monkeypatch.delenv(environment.LANGUAGE_ENV_VAR, raising=False)
+    message = environment.kernel_message(["torch>=2.2 (not installed)"])
+    assert "内核" in message and "make kernel" in message.split("内核")[1]
+
+
+def test_make_kernel_registers_the_name_the_message_gives():
+    command = subprocess.run(["make", "-s", "-n", "-o", ".venv/.stamp", "kernel"],
+                             cwd=environment.ROOT, capture_output=True, text=True, check=True).stdout
+    assert "ipykernel install --user" in command
+    assert f'--display-name "{environment.COURSE_KERNEL}"' in command
+
+
+def test_importing_utils_does_not_import_torch():
+    """The check runs before torch is imported, so a kernel without torch reaches it."""
+    code = "import sys, utils.environment; print('torch' in sys.modules, 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=environment.ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+@pytest.mark.slow
+def test_a_python_without_torch_gets_the_message_and_fix_1_works(tmp_path):
+    """A real other environment (no torch) imports utils as the setup cell does: the course's message,
+    not "No module named 'torch'". Then fix 1, literally: `make kernel` (into a private Jupyter data
+    folder), and the kernel it registers runs the setup cell's import."""
+    from conftest import python_without
+
+    other = python_without(tmp_path / "other-env")
+    code = f"import sys; sys.path.insert(0, {str(environment.ROOT)!r}); import utils"
+    failed = subprocess.run([str(other), "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert failed.returncode != 0
+    assert "utils.environment.KernelError: This notebook's kernel cannot run the course" in failed.stderr
+    bounds = environment.kernel_requirements()
+    assert f"torch>={bounds['torch']} (not installed)" in failed.stderr
+    assert f"torchvision>={bounds['torchvision']} (not installed)" in failed.stderr
+    assert "No module named" not in failed.stderr
+    command = re.search(r"in a terminal run  (.+)$", failed.stderr, re.M).group(1)
+    env = dict(os.environ, JUPYTER_DATA_DIR=str(tmp_path / "jupyter-data"))
+    subprocess.run(command, shell=True, env=env, check=True, capture_output=True)
+    spec = json.loads((tmp_path / "jupyter-data" / "kernels" / "pooling-course" / "kernel.json").read_text())
+    assert spec["display_name"] == environment.COURSE_KERNEL
+    subprocess.run([spec["argv"][0], "-c", code], check=True, cwd=tmp_path)
+
+
+def test_on_windows_the_message_gives_what_make_kernel_runs():
+    """No make on Windows: the command is the Makefile's recipe with the venv's python.exe."""
+    recipe = subprocess.run(["make", "-s", "-n", "-o", ".venv/.stamp", "kernel"], cwd=environment.ROOT,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    command = environment.register_command(Path("C:/Users/me/course"), windows=True)
+    assert command.split(" -m ", 1)[1] == recipe.split(" -m ", 1)[1]
+    assert command.startswith('"C:') and "Scripts" in command
+    message = environment.kernel_message(["torch>=2.2 (not installed)"], windows=True)
+    assert environment.register_command(windows=True) in message and "make" not in message

@@ -19,6 +19,7 @@ build/screenshots/lab/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -85,6 +86,7 @@ class Lab:
     process: subprocess.Popen
     logs: Path
     log_file: Path
+    data_dir: Path  # JUPYTER_DATA_DIR: the kernels this server offers besides its own Python 3
     requests: list[str] = field(default_factory=list)
 
     def api(self, path: str, method: str = "GET"):
@@ -129,8 +131,9 @@ def start_lab(course: Path, logs: Path, log_file: Path, timeout: float = 120,
     """`make lab`'s command, run in ``course`` (the repository, or a copy for broken notebooks).
 
     Only the environment differs from a student's: a random token (JUPYTER_TOKEN), the logs in
-    ``logs`` (COURSE_LOGS_DIR), COURSE_HEADLESS unset, and empty user settings and workspaces, so
-    nothing a developer clicked in their own JupyterLab changes what is tested.
+    ``logs`` (COURSE_LOGS_DIR), COURSE_HEADLESS unset, and empty user settings, workspaces and
+    Jupyter data folder (no kernels but the server's own), so nothing a developer clicked or
+    installed in their own Jupyter changes what is tested.
     """
     port, token = free_port(), secrets.token_hex(16)
     state = log_file.parent / f"{log_file.stem}-state"
@@ -141,6 +144,7 @@ def start_lab(course: Path, logs: Path, log_file: Path, timeout: float = 120,
         COURSE_BUILD_DIR=str(state / "build"),
         JUPYTERLAB_SETTINGS_DIR=str(state / "user-settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(state / "workspaces"),
+        JUPYTER_DATA_DIR=str(state / "jupyter-data"),
         BROWSER="true",  # `jupyter lab` opens a browser; ours is driven by playwright
     )
     for plugin, values in (user_settings or {}).items():  # "@scope/package:plugin" -> settings
@@ -153,7 +157,7 @@ def start_lab(course: Path, logs: Path, log_file: Path, timeout: float = 120,
             lab_command(port), shell=True, cwd=course, env=env, stdout=out,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
-    lab = Lab(f"http://127.0.0.1:{port}", token, process, logs, log_file)
+    lab = Lab(f"http://127.0.0.1:{port}", token, process, logs, log_file, state / "jupyter-data")
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -228,6 +232,20 @@ def menu(page, top: str, item: str) -> None:
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(item)}")).first.click()
 
 
+def change_kernel(page, display_name: str) -> None:
+    """Kernel > Change Kernel..., pick ``display_name``, Select; wait until that kernel is idle."""
+    menu(page, "Kernel", "Change Kernel")
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("select").select_option(label=display_name)
+    dialog.locator(".jp-mod-accept").click()
+    page.wait_for_function(
+        f"""() => {{ const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+                    return panel && panel.querySelector('.jp-KernelName, .jp-Toolbar-kernelName')
+                        && panel.textContent.includes({display_name!r}); }}""",
+        timeout=30_000, polling=200)
+    wait_idle(page, 60)
+
+
 def run_all(page, restart: bool, timeout: float = RUN_TIMEOUT) -> float:
     """Kernel > Restart Kernel and Run All Cells... (restart) or Run > Run All Cells; wait until
     every cell ran and the kernel is idle. Returns the seconds, as a student waits them."""
@@ -276,7 +294,7 @@ def code_cell_count(path: Path) -> int:
 
 ERROR_OUTPUTS = """() => Array.from(document.querySelectorAll(
         '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))
-    .map((el) => el.innerText)"""
+    .map((el) => el.textContent)"""
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*\w*(Error|Exception)\b.*:",
                        re.MULTILINE)
 
@@ -328,29 +346,41 @@ def outside_requests(urls: list[str]) -> list[str]:
 
 
 def news_prompt(page) -> bool:
-    return NEWS_PROMPT in page.evaluate("() => document.body.innerText")
+    """The "Jupyter news" toast is on the page (textContent: innerText would lay out the whole page)."""
+    return page.evaluate(f"() => document.body.textContent.includes({NEWS_PROMPT!r})")
 
 
-def show_whole_notebook(page) -> None:
-    """Grow the window to the notebook's full height (JupyterLab scrolls inside its own pane), so
-    every cell is laid out, typeset and its images decoded; used for the screenshot too. Cells off
-    screen have estimated heights until laid out, so grow until the height settles."""
-    height = 0
-    for _ in range(4):
-        wanted = page.evaluate(
-            """() => { const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
-                       if (!nb) return 1000;
-                       nb.scrollTop = 0;
-                       return nb.scrollHeight + nb.getBoundingClientRect().top + 40; }"""
-        )
+NOTEBOOK_HEIGHT = """() => {
+    const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
+    if (!nb) return [1000, 0];
+    nb.scrollTop = 0;
+    const cells = nb.querySelectorAll('.jp-Cell');
+    if (!cells.length) return [1000, 0];
+    // the last cell's bottom, not scrollHeight: JupyterLab pads the end by about a window's height
+    // ("scroll past end"), so scrollHeight grows with every resize
+    const bottom = cells[cells.length - 1].getBoundingClientRect().bottom;
+    return [bottom + 40, nb.querySelectorAll('.jp-CodeCell').length];
+}"""
+
+
+def show_whole_notebook(page, code_cells: int | None = None) -> None:
+    """Grow the window to the notebook's full height (JupyterLab scrolls inside its own pane and
+    renders only the cells in view), so every cell is laid out, typeset and its images decoded; used
+    for the screenshot too. Cells off screen have estimated heights until laid out, so grow until
+    the height settles and (when given) all ``code_cells`` are on the page."""
+    height, settled = 0, 0
+    for _ in range(40):
+        wanted, cells = page.evaluate(NOTEBOOK_HEIGHT)
         wanted = int(min(max(wanted, 1000), 32000))
-        if wanted <= height:
-            break
-        height = wanted
-        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
-        page.wait_for_timeout(700)
+        if wanted > height:
+            height, settled = wanted, 0
+            page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        elif code_cells is None or cells >= code_cells:
+            settled += 1
+            if settled == 2:
+                break
+        page.wait_for_timeout(150)
     page.evaluate("""() => document.querySelectorAll('.jp-WindowedPanel-outer').forEach((e) => { e.scrollTop = 0; })""")
-    page.wait_for_timeout(300)
 
 
 def wait_for(check, page, seconds: float = 20) -> list[str]:
@@ -360,21 +390,27 @@ def wait_for(check, page, seconds: float = 20) -> list[str]:
         problems = check(page)
         if not problems or time.monotonic() > deadline:
             return problems
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(200)
 
 
-def page_problems(page, code_cells: int, patience: float = 20) -> dict[str, list[str]]:
+def page_problems(page, code_cells: int, patience: float = 20,
+                  clock: Phases | None = None) -> dict[str, list[str]]:
     """Everything a student would see wrong on the notebook on show, by kind. Each check waits up to
     ``patience`` seconds for async rendering (MathJax, images) to clear it."""
-    show_whole_notebook(page)
-    return {
-        "cells that did not run": wait_for(lambda p: execution_problems(p, code_cells), page,
-                                           patience),
-        "error outputs": error_outputs(page),
-        "raw LaTeX": wait_for(raw_latex, page, patience),
-        "broken images": wait_for(broken_images, page, patience),
-        "news prompt": [NEWS_PROMPT] if news_prompt(page) else [],
-    }
+    clock = clock or Phases()
+    with clock("grow"):
+        show_whole_notebook(page, code_cells)
+    found = {}
+    with clock("cells"):
+        found["cells that did not run"] = wait_for(lambda p: execution_problems(p, code_cells),
+                                                   page, patience)
+    found["error outputs"] = error_outputs(page)
+    with clock("latex"):
+        found["raw LaTeX"] = wait_for(raw_latex, page, patience)
+    with clock("images"):
+        found["broken images"] = wait_for(broken_images, page, patience)
+    found["news prompt"] = [NEWS_PROMPT] if news_prompt(page) else []
+    return found
 
 
 def screenshot(page, name: str) -> Path:
@@ -386,28 +422,37 @@ def screenshot(page, name: str) -> Path:
 
 
 # -- TensorBoard: what the lesson wrote, and what the embedded frame shows ------------------------
-def read_runs(logs: Path) -> dict[str, dict]:
-    """Every run under ``logs``: its event files and images ({tag: [(step, PNG bytes)]}), read with
-    TensorBoard's own EventAccumulator (keeping every image)."""
+def event_file_times(logs: Path) -> dict[str, float]:
+    """``{run: newest event file's mtime}`` for every run under ``logs`` (cheap: no file is read)."""
+    times: dict[str, float] = {}
+    for p in logs.rglob("*tfevents*"):
+        if p.is_file():
+            run = p.parent.relative_to(logs).as_posix()
+            times[run] = max(times.get(run, 0.0), p.stat().st_mtime)
+    return times
+
+
+def written_since(before: dict[str, float], after: dict[str, float]) -> list[str]:
+    """Runs created or rewritten between two ``event_file_times``."""
+    return sorted(run for run, t in after.items() if before.get(run) != t)
+
+
+def read_runs(logs: Path, runs: list[str]) -> dict[str, dict]:
+    """These runs under ``logs``: their event files and images ({tag: [(step, PNG bytes)]}), read
+    with TensorBoard's own EventAccumulator (keeping every image)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    runs = {}
-    for run_dir in sorted({p.parent for p in logs.rglob("*tfevents*") if p.is_file()}):
+    found = {}
+    for run in runs:
+        run_dir = logs / run
         acc = EventAccumulator(str(run_dir), size_guidance={"images": 0, "scalars": 0})
         acc.Reload()
-        runs[run_dir.relative_to(logs).as_posix()] = {
+        found[run] = {
             "event_files": sorted(p.name for p in run_dir.glob("*tfevents*")),
-            "mtime": max(p.stat().st_mtime for p in run_dir.glob("*tfevents*")),
             "images": {t: [(e.step, e.encoded_image_string) for e in acc.Images(t)]
                        for t in acc.Tags()["images"]},
         }
-    return runs
-
-
-def written_since(before: dict, after: dict) -> dict[str, dict]:
-    """Runs created or rewritten between two ``read_runs``."""
-    return {run: info for run, info in after.items()
-            if run not in before or info["mtime"] != before[run]["mtime"]}
+    return found
 
 
 def rerun_problems(first: dict, second: dict) -> list[str]:
@@ -665,34 +710,44 @@ def test_lesson_in_jupyterlab(path, lab, page, request, capsys):
     name = relative.removesuffix(".ipynb").replace("/", "_")
     lab.requests.clear()
     problems: dict[str, list[str]] = {}
-    before = read_runs(lab.logs)
+    clock = Phases()
+    before = event_file_times(lab.logs)
     try:
-        notes = open_notebook(page, lab, relative)
-        seconds = run_all(page, restart=True)
-        problems.update(page_problems(page, code_cell_count(path)))
-        shot = screenshot(page, name)
-        first = written_since(before, read_runs(lab.logs))
-        frames = embedded_frames(page)
-        problems["TensorBoard embed"] = [p for f in frames
-                                         for p in embed_problems(f, last_image_steps(first))]
-        if frames:
-            page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output iframe") \
-                .last.scroll_into_view_if_needed()
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(SCREENSHOTS / f"{name}_tensorboard.png"))
+        with clock("open"):
+            notes = open_notebook(page, lab, relative)
+        with clock("Run All"):
+            seconds = run_all(page, restart=True)
+        with clock("page checks"):
+            problems.update(page_problems(page, code_cell_count(path), clock=clock))
+        with clock("screenshot"):
+            shot = screenshot(page, name)
+        with clock("read runs"):
+            first = read_runs(lab.logs, written_since(before, event_file_times(lab.logs)))
+        with clock("embed"):
+            frames = embedded_frames(page)
+            problems["TensorBoard embed"] = [p for f in frames
+                                             for p in embed_problems(f, last_image_steps(first))]
+            if frames:
+                page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output iframe") \
+                    .last.scroll_into_view_if_needed()
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(SCREENSHOTS / f"{name}_tensorboard.png"))
         if find_calculator(page) is not None or "interact(" in path.read_text(encoding="utf-8"):
-            problems["calculator"] = calculator_problems(page, CALCULATOR_SETTINGS)
-            if find_calculator(page) is not None:
-                find_calculator(page).screenshot(path=str(SCREENSHOTS / f"{name}_calculator.png"))
+            with clock("calculator"):
+                problems["calculator"] = calculator_problems(page, CALCULATOR_SETTINGS)
+                if find_calculator(page) is not None:
+                    find_calculator(page).screenshot(path=str(SCREENSHOTS / f"{name}_calculator.png"))
         # Run All again in the same kernel, once per way of logging: plain SummaryWriter (00),
         # ImageRun with a layer (02), scalars and hparams (05).
         if first and relative in RERUN_LESSONS:
-            run_all(page, restart=False)
-            show_whole_notebook(page)
-            problems["Run All twice"] = (execution_problems(page, code_cell_count(path))
-                                         + error_outputs(page))
-            page.set_viewport_size(VIEWPORT)
-            problems["Run All twice"] += rerun_problems(first, written_since(before, read_runs(lab.logs)))
+            with clock("Run All again"):
+                run_all(page, restart=False)
+                show_whole_notebook(page, code_cell_count(path))
+                problems["Run All twice"] = (execution_problems(page, code_cell_count(path))
+                                             + error_outputs(page))
+                page.set_viewport_size(VIEWPORT)
+                again = read_runs(lab.logs, written_since(before, event_file_times(lab.logs)))
+                problems["Run All twice"] += rerun_problems(first, again)
         problems["requests beyond 127.0.0.1"] = outside_requests(lab.requests)
     finally:
         try:
@@ -703,9 +758,78 @@ def test_lesson_in_jupyterlab(path, lab, page, request, capsys):
     with capsys.disabled():
         print(f"\n  {relative}: browser {seconds:.1f} s (Restart Kernel and Run All), headless "
               f"{headless}; runs {sorted(first)}; {len(frames)} embed(s); screenshot {shot}"
-              + "".join(f"\n    note: {n}" for n in notes))
+              f"\n    test time by phase: {clock}" + "".join(f"\n    note: {n}" for n in notes))
     found = {kind: found for kind, found in problems.items() if found}
     assert not found, f"{relative} in JupyterLab:\n" + json.dumps(found, indent=1, ensure_ascii=False)
+
+
+class Phases:
+    """Seconds spent per phase of a test, printed with it (where the browser test's time goes)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0) + time.monotonic() - start
+
+    def __str__(self):
+        return ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
+
+
+# -- a lesson opened with another kernel ------------------------------------------------------------
+OTHER_KERNEL = "Python 3 (another environment)"
+
+
+def test_a_lesson_opened_with_another_kernel_says_so(lab, page, tmp_path_factory):
+    """A student picks a kernel from another Python environment (Jupyter is there, torch is not):
+    the setup cell stops with the course's message naming what is missing, nothing else runs, and
+    fix 1 of the message, applied as written (`make kernel`, then Change Kernel), runs the lesson."""
+    from conftest import python_without
+
+    from utils.environment import COURSE_KERNEL, kernel_requirements
+
+    other = python_without(tmp_path_factory.mktemp("other-env") / "venv")
+    spec_dir = lab.data_dir / "kernels" / "other-env"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [str(other), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": OTHER_KERNEL, "language": "python"}))
+    path = LESSONS[0]
+    relative = path.relative_to(ROOT / "notebooks").as_posix()
+    cells = code_cell_count(path)
+    try:
+        open_notebook(page, lab, relative)
+        change_kernel(page, OTHER_KERNEL)
+        run_all(page, restart=False)
+        show_whole_notebook(page, cells)
+        errors = error_outputs(page)
+        not_run = execution_problems(page, cells)
+        screenshot(page, "wrong_kernel")
+        assert len(errors) == 1, errors
+        message = errors[0]
+        assert "KernelError: This notebook's kernel cannot run the course" in message
+        assert f"torch>={kernel_requirements()['torch']} (not installed)" in message
+        assert "No module named" not in message, message
+        assert len(not_run) == cells - 1 and "code cell 0 " not in " ".join(not_run), not_run
+
+        # fix 1, as written: the command in a terminal, then Kernel > Change Kernel...
+        command = re.search(r"in a terminal run  (.+)", message).group(1).strip()
+        subprocess.run(command, shell=True, check=True, capture_output=True,
+                       env=dict(os.environ, JUPYTER_DATA_DIR=str(lab.data_dir)))
+        page.reload()
+        open_notebook(page, lab, relative)
+        change_kernel(page, COURSE_KERNEL)
+        run_all(page, restart=False)
+        show_whole_notebook(page, cells)
+        assert error_outputs(page) == [] and execution_problems(page, cells) == []
+    finally:
+        page.set_viewport_size(VIEWPORT)
+        lab.shut_down_kernels()
 
 
 # -- the checks catch what they should: deliberately broken copies --------------------------------
@@ -786,7 +910,7 @@ def test_checks_catch_a_lesson_that_raises(broken_lab, broken_page):
     page, path = broken_page, broken_lab.notebooks / "01_raises.ipynb"
     open_notebook(page, broken_lab, path.name)
     run_all(page, restart=True)
-    found = page_problems(page, code_cell_count(path), patience=3)  # broken for good: don't wait
+    found = page_problems(page, code_cell_count(path), patience=1)  # broken for good: don't wait
     assert any("ZeroDivisionError" in e for e in found["error outputs"]), found
     assert any("did not run" in p for p in found["cells that did not run"]), found
     assert any("frac" in t for t in found["raw LaTeX"]), found

@@ -13,3 +13,7 @@
 
 Not installed: notebooks put the repository root first on ``sys.path``. Tool-only code lives in tools/.
 """
+
+from utils.environment import check_kernel
+
+check_kernel()  # a lesson opened with a kernel that lacks torch & co. stops here, saying what to do

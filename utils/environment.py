@@ -9,17 +9,24 @@ Conventions
 * ``COURSE_REPOSITORY_URL`` is where the course lives online (Colab clones it).
 * ``get_device()`` is the only place a device is chosen. The course runs on the CPU by default;
   pass ``"auto"`` to use CUDA or Apple's MPS when present.
+* ``check_kernel()`` runs when ``utils`` is first imported (the setup cell): a lesson opened with a
+  kernel whose Python lacks what the lessons import stops there with what is missing and two fixes.
+  This module imports only the standard library at the top, so that check runs before torch is needed.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
+import shlex
 import sys
+from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
+if TYPE_CHECKING:
+    import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -67,6 +74,8 @@ def get_device(prefer: str = "cpu") -> torch.device:
     ``prefer="auto"`` gives CUDA, then MPS, when available, else the CPU. ``"cuda"`` or ``"mps"``
     asks for that device and raises a clear error when it is missing.
     """
+    import torch
+
     available = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
     if prefer == "auto":
         return torch.device(next(name for name, ok in available.items() if ok))
@@ -83,6 +92,9 @@ def seed_everything(seed: int = 0) -> int:
 
     Returns the seed, so a setup cell can write ``SEED = seed_everything(0)``.
     """
+    import numpy as np
+    import torch
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -99,3 +111,101 @@ def in_notebook_frontend() -> bool:
     ipython = sys.modules.get("IPython")  # not imported: not a notebook
     shell = ipython.get_ipython() if ipython else None
     return "google.colab" in sys.modules or type(shell).__name__ == "ZMQInteractiveShell"
+
+
+# -- the kernel: does its Python have what the lessons import? -------------------------------------
+#: The distributions a lesson's kernel imports (the rest of requirements.txt runs the servers). Their
+#: lower bounds are read from requirements.txt, the one place versions are written.
+KERNEL_NEEDS = ("torch", "torchvision", "tensorboard", "numpy", "matplotlib", "pillow",
+                "ipywidgets", "anywidget")
+PYTHON_NEEDED = (3, 10)
+COURSE_KERNEL = "Python 3 (pooling course)"  # `make kernel` registers the course's .venv under this name
+
+
+class KernelError(ImportError):
+    """The notebook's kernel cannot run the course (raised by :func:`check_kernel`)."""
+
+
+def kernel_requirements(requirements: Path = ROOT / "requirements.txt") -> dict[str, str]:
+    """``{distribution: lower bound}`` for :data:`KERNEL_NEEDS`, from requirements.txt's ``name>=x`` lines."""
+    bounds = {}
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*>=\s*([0-9][^\s,;#]*)", line)
+        if match and match.group(1).lower() in KERNEL_NEEDS:
+            bounds[match.group(1).lower()] = match.group(2)
+    return {name: bounds[name] for name in KERNEL_NEEDS}
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """``"2.14.1+cpu"`` -> ``(2, 14, 1)``: the release numbers, enough to compare with a lower bound."""
+    match = re.match(r"\d+(\.\d+)*", version)
+    return tuple(int(n) for n in match.group(0).split(".")) if match else (0,)
+
+
+def kernel_problems(version_of=metadata.version, python: tuple[int, ...] = sys.version_info[:3],
+                    requirements: Path = ROOT / "requirements.txt") -> list[str]:
+    """What this kernel lacks, one line each (``[]``: it can run the course).
+
+    ``version_of(name)`` returns an installed distribution's version or raises
+    ``importlib.metadata.PackageNotFoundError`` (the default reads this Python's installed packages).
+    """
+    problems = []
+    if tuple(python[:2]) < PYTHON_NEEDED:
+        problems.append(f"Python>={'.'.join(map(str, PYTHON_NEEDED))} "
+                        f"(this is Python {'.'.join(map(str, python))})")
+    for name, lower in kernel_requirements(requirements).items():
+        try:
+            found = version_of(name)
+        except metadata.PackageNotFoundError:
+            problems.append(f"{name}>={lower} (not installed)")
+            continue
+        if _release(found) < _release(lower):
+            problems.append(f"{name}>={lower} ({found} installed)")
+    return problems
+
+
+def register_command(root: Path = ROOT, windows: bool = os.name == "nt") -> str:
+    """The terminal command that registers the course's ``.venv`` as :data:`COURSE_KERNEL`
+    (``make kernel``; on Windows, without make, what that target runs)."""
+    if not windows:
+        return f"cd {shlex.quote(str(root))} && make kernel"
+    python = root / ".venv" / "Scripts" / "python.exe"
+    return (f'"{python}" -m ipykernel install --user --name pooling-course '
+            f'--display-name "{COURSE_KERNEL}"')
+
+
+def kernel_message(problems: list[str], executable: str = sys.executable, root: Path = ROOT,
+                   zh: bool | None = None, windows: bool = os.name == "nt") -> str:
+    """The error a student reads when the kernel cannot run the course, with two fixes that work as
+    written: the course's own kernel (``make kernel``, then Kernel > Change Kernel...), or ``%pip``
+    into this kernel. In Chinese too when the notebook is from the Chinese edition."""
+    specs = " ".join(f'"{p.split(" (")[0]}"' for p in problems if not p.startswith("Python"))
+    command = register_command(root, windows)
+    lines = [f"This notebook's kernel cannot run the course. Its Python ({executable}) lacks:"]
+    lines += [f"  - {p}" for p in problems]
+    lines += [
+        "Fix, either:",
+        f"  1. Use the course's kernel: in a terminal run  {command}",
+        f"     then in Jupyter choose Kernel > Change Kernel... > {COURSE_KERNEL}",
+        "     (or open the lessons with `make lab`, whose kernel is the course's).",
+    ]
+    if specs:
+        lines += [f"  2. Or install into this kernel: run  %pip install {specs}  in a cell,",
+                  "     then Kernel > Restart Kernel and run this cell again."]
+    if zh if zh is not None else language() == "zh":
+        lines += ["", "这个笔记本的内核（kernel）运行不了本课程：它的 Python 缺少上面列出的包。",
+                  f"解决办法：在终端运行 {command}，然后在 Jupyter 里选"
+                  f" Kernel > Change Kernel... > {COURSE_KERNEL}"
+                  + (f"；或者在一个单元格里运行 %pip install {specs}，再 Kernel > Restart Kernel，"
+                     "重新运行这个单元格。" if specs else "。")]
+    return "\n".join(lines)
+
+
+def check_kernel() -> None:
+    """Raise :class:`KernelError` (an ``ImportError``) when this Python lacks what the lessons import.
+
+    Runs once, when ``utils`` is first imported; costs a few milliseconds (package metadata only).
+    """
+    problems = kernel_problems()
+    if problems:
+        raise KernelError(kernel_message(problems))
