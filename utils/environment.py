@@ -187,8 +187,9 @@ def kernel_message(problems: list[str], executable: str = sys.executable, root: 
         "Fix, either:",
         f"  1. Use the course's kernel: in a terminal run  {command}",
         f"     then in Jupyter choose Kernel > Change Kernel... > {COURSE_KERNEL}",
-        "     (or open the lessons with `make lab`, whose kernel is the course's).",
     ]
+    if not windows:
+        lines.append("     (or open the lessons with `make lab`, whose kernel is the course's).")
     if specs:
         lines += [f"  2. Or install into this kernel: run  %pip install {specs}  in a cell,",
                   "     then Kernel > Restart Kernel and run this cell again."]
