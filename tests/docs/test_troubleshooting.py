@@ -348,6 +348,15 @@ def _sigmoid_inplace_backward():
 
 X5 = torch.rand(1, 1, 5, 5)
 
+def wrong_kernel_text(tmp: Path) -> str:
+    """The setup cell's import in a real other environment without torch (tests/conftest.py)."""
+    from conftest import python_without
+
+    other = python_without(tmp / "other-env")
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import utils"
+    return subprocess.run([str(other), "-c", code], capture_output=True, text=True, cwd=tmp).stderr
+
+
 REPRODUCERS = {
     "no-dashboards": lambda ctx: no_dashboards_text(ctx["tensorboard"]()),
     "port-in-use": lambda ctx: port_in_use_text(ctx["tensorboard"]()),
@@ -400,6 +409,7 @@ REPRODUCERS = {
     "cifar-offline": lambda ctx: cifar_offline_text(ctx["tmp"], ctx["monkeypatch"]),
     "cifar-not-found": lambda ctx: cifar_not_found_text(ctx["tmp"]),
     "no-module-utils": lambda ctx: no_module_utils_text(ctx["tmp"]),
+    "wrong-kernel": lambda ctx: wrong_kernel_text(ctx["tmp"]),
 }
 
 
@@ -444,7 +454,7 @@ def test_row_is_bilingual_with_cause_and_fix(row):
 
 #: Reproducers that start TensorBoard servers or other Python processes: left out of `make test-fast`.
 SLOW = {"no-dashboards", "port-in-use", "tensorflow-not-found", "tensorboard-not-on-path",
-        "tensorboard-reusing", "pkg-resources", "no-module-utils"}
+        "tensorboard-reusing", "pkg-resources", "no-module-utils", "wrong-kernel"}
 
 
 @pytest.mark.parametrize("row", [pytest.param(r, marks=pytest.mark.slow) if r["id"] in SLOW else r
