@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import allow_only
+from conftest import allow_only, free_port
 from PIL import Image
 from torch import nn
 from torch.utils.tensorboard import SummaryWriter
@@ -295,25 +295,50 @@ def _hover(page, frame, i: int, j: int, canvas: str = "canvas.pv-output", margin
     return frame.evaluate("() => ({...document.querySelector('.pv-info').dataset})")
 
 
+def _show(frame, run: str, logged: list, step: int, k: int, c: int):
+    """Choose ``run``, image ``k``, channel ``c`` and ``step`` on the page; that step's logged (x, y)."""
+    _choose(frame, run, image=k, channel=c)
+    _step(frame, step)
+    return logged[step]
+
+
+def _hover_window(page, frame, layer, x, y, k: int, c: int, i: int, j: int):
+    """Hover output pixel (i, j) of image k, channel c: the outlined real cells must be the window
+    PyTorch pools and the output PyTorch's value. Returns (what the info box shows, its cells, the
+    real cells in the order shown)."""
+    shown = _hover(page, frame, i, j)
+    cells = json.loads(shown["cells"])
+    real = [(r, q) for r, q, kind in cells if kind == "real"]
+    assert set(real) == _window_from_pytorch(layer, x[k:k + 1, c:c + 1], i, j)
+    assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+    return shown, cells, real
+
+
+def _hover_dropout(page, frame, x, y, k: int, c: int) -> list[int]:
+    """Hover a kept pixel (above 1, which the PNG clips) and a dropped one: decision, input and output
+    as PyTorch computed them. Returns the kept pixel."""
+    kept = torch.nonzero(y[k, c] > 1)[0].tolist()
+    dropped = torch.nonzero(y[k, c] == 0)[0].tolist()
+    for (i, j), decision in [(kept, "kept"), (dropped, "dropped")]:
+        shown = _hover(page, frame, i, j)
+        assert shown["kept"] == decision
+        assert float(shown["input"]) == pytest.approx(float(x[k, c, i, j]), abs=0)
+        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+    return kept
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("run", ["maxpool", "dilated"])
 def test_hover_max_pooling_shows_the_window_pytorch_uses(browser_page, run):
     page, frame, record = browser_page
-    layer, step, k, c = LAYERS[run], 2, 1, 2
-    x, y = LOGGED[run][step]
-    _choose(frame, run, image=k, channel=c)
-    _step(frame, step)
-    plane = x[k:k + 1, c:c + 1]
+    layer, k, c = LAYERS[run], 1, 2
+    x, y = _show(frame, run, LOGGED[run], 2, k, c)
     h_out, w_out = y.shape[2:]
-    _, flat = F.max_pool2d(plane, layer.kernel_size, layer.stride, layer.padding, layer.dilation,
-                           ceil_mode=True, return_indices=True)
+    _, flat = F.max_pool2d(x[k:k + 1, c:c + 1], layer.kernel_size, layer.stride, layer.padding,
+                           layer.dilation, ceil_mode=True, return_indices=True)
     for i, j in [(h_out - 1, w_out - 1), (0, 0), (h_out // 2, w_out // 3)]:  # the ceil pixel first
-        shown = _hover(page, frame, i, j)
-        cells = json.loads(shown["cells"])
-        real = {(r, q) for r, q, kind in cells if kind == "real"}
-        assert real == _window_from_pytorch(layer, plane, i, j)
+        shown, cells, _ = _hover_window(page, frame, layer, x, y, k, c, i, j)
         assert len(cells) == 9  # the whole 3×3 window, padding and overhang drawn as such
-        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
         values = json.loads(shown["values"])
         for (r, q, kind), v in zip(cells, values, strict=True):
             assert (v is None) == (kind != "real")
@@ -329,19 +354,12 @@ def test_hover_max_pooling_shows_the_window_pytorch_uses(browser_page, run):
 @pytest.mark.parametrize("run", ["avgpool", "avgpool_real"])
 def test_hover_average_pooling_shows_sum_and_divisor(browser_page, run):
     page, frame, record = browser_page
-    layer, step, k, c = LAYERS[run], 1, 2, 0
-    x, y = LOGGED[run][step]
-    _choose(frame, run, image=k, channel=c)
-    _step(frame, step)
-    plane = x[k:k + 1, c:c + 1]
-    ones = layer(torch.ones_like(plane))  # real cells / divisor, as PyTorch counts them
+    layer, k, c = LAYERS[run], 2, 0
+    x, y = _show(frame, run, LOGGED[run], 1, k, c)
+    ones = layer(torch.ones_like(x[k:k + 1, c:c + 1]))  # real cells / divisor, as PyTorch counts them
     h_out, w_out = y.shape[2:]
     for i, j in [(h_out - 1, w_out - 1), (0, w_out - 1), (h_out // 2, 1)]:
-        shown = _hover(page, frame, i, j)
-        cells = json.loads(shown["cells"])
-        real = {(r, q) for r, q, kind in cells if kind == "real"}
-        assert real == _window_from_pytorch(layer, plane, i, j)
-        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+        shown, _, real = _hover_window(page, frame, layer, x, y, k, c, i, j)
         assert int(shown["divisor"]) == round(len(real) / float(ones[0, 0, i, j]))
         assert float(shown["sum"]) / int(shown["divisor"]) == pytest.approx(float(y[k, c, i, j]), rel=1e-5)
     page.screenshot(path=str(_screens() / f"pairs_plugin_{run}.png"))
@@ -351,17 +369,9 @@ def test_hover_average_pooling_shows_sum_and_divisor(browser_page, run):
 @pytest.mark.browser
 def test_hover_dropout_shows_input_decision_and_unclipped_output(browser_page):
     page, frame, record = browser_page
-    step, k, c = 0, 0, 1
-    x, y = LOGGED["dropout"][step]
-    _choose(frame, "dropout", image=k, channel=c)
-    _step(frame, step)
-    kept = torch.nonzero(y[k, c] > 1)[0].tolist()  # above 1: the PNG clips it to white
-    dropped = torch.nonzero(y[k, c] == 0)[0].tolist()
-    for (i, j), decision in [(kept, "kept"), (dropped, "dropped")]:
-        shown = _hover(page, frame, i, j)
-        assert shown["kept"] == decision
-        assert float(shown["input"]) == pytest.approx(float(x[k, c, i, j]), abs=0)
-        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+    k, c = 0, 1
+    x, y = _show(frame, "dropout", LOGGED["dropout"], 0, k, c)
+    kept = _hover_dropout(page, frame, x, y, k, c)
     _hover(page, frame, *kept)
     assert "clipped" in frame.locator(".pv-info").inner_text()
     page.screenshot(path=str(_screens() / "pairs_plugin_dropout.png"))
@@ -416,14 +426,6 @@ LESSON_LAYERS = {
 LESSON_LOGGED: dict[str, list[tuple[torch.Tensor, torch.Tensor]]] = {}
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def make_tensorboard(tmp_path_factory):
     """Runs written by ``ImageRun(name, layer=...)``, served by tools/serve_tensorboard.py, the program
@@ -441,7 +443,7 @@ def make_tensorboard(tmp_path_factory):
                 y = layer(x)
                 run.log_pair(step, x, y, out_of_range="clip")
                 LESSON_LOGGED[name].append((x, y))
-    port = _free_port()
+    port = free_port()
     err = logdir.parent / "serve_tensorboard.err"
     with open(err, "w") as stderr:
         proc = subprocess.Popen(
@@ -495,35 +497,20 @@ def test_make_tensorboard_pairs_page_end_to_end(make_tensorboard, browser_page):
 
     k, c = 3, 1  # image 3 of 5 sits in the grid picture after 4 two-pixel borders
     for name in ("logs_maxpool", "logs_avgpool"):
-        layer, step = LESSON_LAYERS[name], 2
-        x, y = LESSON_LOGGED[name][step]
-        _choose(frame, name, image=k, channel=c)
-        _step(frame, step)
-        plane = x[k:k + 1, c:c + 1]
+        layer = LESSON_LAYERS[name]
+        x, y = _show(frame, name, LESSON_LOGGED[name], 2, k, c)
         h_out, w_out = y.shape[2:]
         for i, j in [(h_out - 1, w_out - 1), (0, 0), (h_out // 2, w_out // 2)]:
-            shown = _hover(page, frame, i, j)
-            cells = json.loads(shown["cells"])
-            real = [(r, q) for r, q, kind in cells if kind == "real"]
-            assert set(real) == _window_from_pytorch(layer, plane, i, j)
-            assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+            shown, _, real = _hover_window(page, frame, layer, x, y, k, c, i, j)
             values = [v for v in json.loads(shown["values"]) if v is not None]
             assert values == pytest.approx([float(x[k, c, r, q]) for r, q in real], rel=1e-6)
             if name == "logs_avgpool":
-                ones = layer(torch.ones_like(plane))[0, 0, i, j]
+                ones = layer(torch.ones_like(x[k:k + 1, c:c + 1]))[0, 0, i, j]
                 assert int(shown["divisor"]) == round(len(real) / float(ones))
         page.screenshot(path=str(_screens() / f"pairs_make_tensorboard_{name}.png"))
 
-    x, y = LESSON_LOGGED["logs_dropout"][1]
-    _choose(frame, "logs_dropout", image=k, channel=c)
-    _step(frame, 1)
-    kept = torch.nonzero(y[k, c] > 1)[0].tolist()
-    dropped = torch.nonzero(y[k, c] == 0)[0].tolist()
-    for (i, j), decision in [(kept, "kept"), (dropped, "dropped")]:
-        shown = _hover(page, frame, i, j)
-        assert shown["kept"] == decision
-        assert float(shown["input"]) == pytest.approx(float(x[k, c, i, j]), abs=0)
-        assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
+    x, y = _show(frame, "logs_dropout", LESSON_LOGGED["logs_dropout"], 1, k, c)
+    _hover_dropout(page, frame, x, y, k, c)
     page.close()
     assert not remote, remote
     assert not errors, errors

@@ -192,11 +192,15 @@ def test_summary(path):
     )
 
 
-@pytest.mark.parametrize(
+#: Every lesson that has exercises (00 has none).
+WITH_EXERCISES = pytest.mark.parametrize(
     "path",
     [p for p in LESSONS if p.stem not in WITHOUT_EXERCISES],
     ids=[s for s in IDS if s not in WITHOUT_EXERCISES],
 )
+
+
+@WITH_EXERCISES
 def test_exercises_with_self_checks(path):
     nb = read(path)
     titles = [text for _, text in headings(nb, 2)]
@@ -224,11 +228,7 @@ def test_exercises_with_self_checks(path):
             )
 
 
-@pytest.mark.parametrize(
-    "path",
-    [p for p in LESSONS if p.stem not in WITHOUT_EXERCISES],
-    ids=[s for s in IDS if s not in WITHOUT_EXERCISES],
-)
+@WITH_EXERCISES
 def test_solutions_notebook(path):
     solution = SOLUTIONS / f"{path.stem}_solutions.ipynb"
     assert solution.exists(), f"missing worked solutions: {solution.relative_to(ROOT)}"
