@@ -123,6 +123,7 @@ def test_the_message_speaks_chinese_in_the_chinese_edition(tmp_path, monkeypatch
     assert "内核" in message and "make kernel" in message.split("内核")[1]
 
 
+@pytest.mark.slow
 def test_make_kernel_registers_the_name_the_message_gives():
     command = subprocess.run(["make", "-s", "-n", "-o", ".venv/.stamp", "kernel"],
                              cwd=environment.ROOT, capture_output=True, text=True, check=True).stdout
@@ -130,6 +131,7 @@ def test_make_kernel_registers_the_name_the_message_gives():
     assert f'--display-name "{environment.COURSE_KERNEL}"' in command
 
 
+@pytest.mark.slow
 def test_importing_utils_does_not_import_torch():
     """The check runs before torch is imported, so a kernel without torch reaches it."""
     code = "import sys, utils.environment; print('torch' in sys.modules, 'numpy' in sys.modules)"
@@ -162,6 +164,7 @@ def test_a_python_without_torch_gets_the_message_and_fix_1_works(tmp_path):
     subprocess.run([spec["argv"][0], "-c", code], check=True, cwd=tmp_path)
 
 
+@pytest.mark.slow
 def test_on_windows_the_message_gives_what_make_kernel_runs():
     """No make on Windows: the command is the Makefile's recipe with the venv's python.exe."""
     recipe = subprocess.run(["make", "-s", "-n", "-o", ".venv/.stamp", "kernel"], cwd=environment.ROOT,
