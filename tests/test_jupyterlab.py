@@ -184,13 +184,23 @@ def new_page(browser, lab: Lab):
 
 
 def open_notebook(page, lab: Lab, path: str, timeout: float = 120) -> list[str]:
-    """Open ``path`` (relative to the server's notebook folder) in a fresh JupyterLab layout and
-    wait until its kernel is idle. Returns notes: JupyterLab sometimes asks "Select Kernel" (it
-    opened the notebook before it had read the kernel list); a student then clicks Select, so do we.
+    """Open ``path`` (relative to the server's notebook folder) and wait until its kernel is idle.
+
+    The first time, the page loads JupyterLab on that notebook with a fresh layout. Afterwards it does
+    what a student does, without reloading JupyterLab: File > Close All Tabs (discarding changes: the
+    lessons must never be saved), then File > Open from Path... Returns notes: JupyterLab sometimes
+    asks "Select Kernel" (it opened the notebook before it had read the kernel list); a student then
+    clicks Select, so do we.
     """
-    quoted = urllib.parse.quote(path)
-    page.goto(f"{lab.url}/lab/tree/{quoted}?reset&token={lab.token}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+    if page.url.startswith(f"{lab.url}/lab") and page.locator(".lm-MenuBar").count():
+        close_all_tabs(page)
+        menu(page, "File", "Open from Path")
+        dialog = page.locator(".jp-Dialog")
+        dialog.locator("input").fill(path)
+        dialog.locator(".jp-mod-accept").click()
+    else:
+        page.goto(f"{lab.url}/lab/tree/{urllib.parse.quote(path)}?reset&token={lab.token}")
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=90_000)
     notes = []
     deadline = time.monotonic() + timeout
     while True:
@@ -206,7 +216,20 @@ def open_notebook(page, lab: Lab, path: str, timeout: float = 120) -> list[str]:
             return notes
         if time.monotonic() > deadline:
             raise TimeoutError(f"no idle kernel for {path} after {timeout} s; sessions {sessions}")
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(250)
+
+
+def close_all_tabs(page, timeout: float = 20) -> None:
+    """File > Close All Tabs, answering "Discard" to every "Save your work" question."""
+    menu(page, "File", "Close All Tabs")
+    deadline = time.monotonic() + timeout
+    while page.locator(".jp-NotebookPanel").count():
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() and "Save your work" in dialog.first.inner_text():
+            dialog.first.locator("button", has_text="Discard").click()
+        if time.monotonic() > deadline:
+            raise TimeoutError("File > Close All Tabs left a notebook open")
+        page.wait_for_timeout(100)
 
 
 KERNEL_STATUS = """() => {
@@ -831,6 +854,8 @@ def test_a_lesson_opened_with_another_kernel_says_so(lab, page, tmp_path_factory
     relative = path.relative_to(ROOT / "notebooks").as_posix()
     cells = code_cell_count(path)
     try:
+        if page.url.startswith(lab.url):
+            page.reload()  # JupyterLab reads the kernel list when it loads, as after installing one
         open_notebook(page, lab, relative)
         change_kernel(page, OTHER_KERNEL)
         run_all(page, restart=False)
