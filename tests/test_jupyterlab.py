@@ -4,11 +4,12 @@ ONE JupyterLab server is started with the very command `make lab` runs (read fro
 127.0.0.1, a free port and a random token, with the course's logs in a temporary folder and WITHOUT
 COURSE_HEADLESS, so `show_tensorboard` embeds TensorBoard as it does for a student. ONE headless
 Chromium (Debian's, driven by the Python playwright package) opens every lesson (notebooks/NN_*.ipynb,
-and one lesson of notebooks/zh-CN/ when that edition exists), clicks Kernel > Restart Kernel and Run All
+and one lesson of notebooks/zh-CN/ when that edition exists; after the first, through File > Close All
+Tabs and File > Open from Path..., as a student would), clicks Kernel > Restart Kernel and Run All
 Cells..., waits until every code cell has its execution count, and checks what the student sees:
 no error output, no raw LaTeX, no broken image, no "Jupyter news" prompt, no request beyond
-127.0.0.1. Lessons 00, 02 and 05 (one per way of logging) then run once more in the same kernel (Run > Run All Cells): the logs still
-hold one event file per run with the same images. The shapes lesson's calculator is driven through
+127.0.0.1. Lessons 00, 02 and 05 (one per way of logging) then run once more in the same kernel
+(Run > Run All Cells): the logs still hold one event file per run with the same images. The shapes lesson's calculator is driven through
 its sliders; an embedded TensorBoard must show the IMAGES page with the lesson's run at its last step
 and serve every run the lesson wrote. A lesson opened with a kernel from another environment (no
 torch) must stop at its setup cell with the course's message, and that message's fix, applied as
