@@ -341,6 +341,7 @@ export function mountPairViewer(root) {
 
   function setSource(source) {
     Object.assign(state, { source, index: 0, hover: null, pinned: false, bitmaps: new Map(), values: new Map() });
+    delete box.dataset.drawnStep;  // what is drawn belongs to the previous run until the first draw
     slider.max = Math.max(0, source.steps.length - 1);
     const layer = source.layer, first = source.steps[0];
     const h = first && first.shapes ? first.shapes.input[2] : 128;
