@@ -1,4 +1,5 @@
-"""One term per concept in the Chinese edition: the prose of notebooks/zh-CN/ never uses the names the
+"""One term per concept in the Chinese edition: the prose of notebooks/zh-CN/ (and the Chinese of the READMEs,
+the walkthrough and the troubleshooting page) never uses the names the
 course chose against (docs/glossary.md, column "也常见 · also seen"), except when quoting the original
 lesson or naming another book's term (“原教程称‘均值池化’”, “《动手学深度学习》称‘汇聚层’”)."""
 
@@ -27,8 +28,8 @@ def offending_terms(text: str) -> list[str]:
     hits = []
     for term in NEVER + QUOTED_ONLY + ["单元"]:
         for m in re.finditer(re.escape(term), text):
-            if term == "单元" and text.startswith("格", m.end()):
-                continue  # 单元格 (a notebook cell) is the chosen word
+            if term == "单元" and text.startswith(("格", "测试"), m.end()):
+                continue  # 单元格 (a notebook cell) is the chosen word; 单元测试 is a unit test
             if term in QUOTED_ONLY and _QUOTE.search(text[max(0, m.start() - 30):m.start()]):
                 continue
             hits.append(f"{term}: …{text[max(0, m.start() - 15):m.end() + 10]}…")
@@ -49,6 +50,7 @@ def offending_terms(text: str) -> list[str]:
         ("种子课程里的例子", True),
         ("这时要用提前停止", True),
         ("随机失活会把元素置零", True),
+        ("与 PyTorch 对照的单元测试", False),
     ],
 )
 def test_the_check_can_fail(text, bad):
@@ -61,6 +63,18 @@ def test_chinese_prose_uses_the_glossary_terms(path):
     hits = [f"cell {i}: {hit}" for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
             for hit in offending_terms(re.sub(r"`[^`\n]+`", " ", cell.source))]
     assert not hits, "use docs/glossary.md's term:\n" + "\n".join(hits)
+
+
+#: The Chinese prose outside the notebooks (the glossary itself lists the other names on purpose).
+DOCS = [ROOT / "README.zh-CN.md", ROOT / "README.md", ROOT / "docs" / "teacher_walkthrough.md",
+        ROOT / "docs" / "troubleshooting.md"]
+
+
+@pytest.mark.parametrize("path", DOCS, ids=[p.name for p in DOCS])
+def test_the_chinese_in_the_docs_uses_the_glossary_terms(path):
+    text = re.sub(r"`[^`\n]+`", " ", path.read_text(encoding="utf-8"))
+    hits = offending_terms(text)
+    assert not hits, f"{path.name}: use docs/glossary.md's term:\n" + "\n".join(hits)
 
 
 def test_the_glossary_chooses_these_terms_and_lists_the_others_as_also_seen():
