@@ -174,3 +174,44 @@ def test_on_windows_the_message_gives_what_make_kernel_runs():
     assert command.startswith('"C:') and "Scripts" in command
     message = environment.kernel_message(["torch>=2.2 (not installed)"], windows=True)
     assert environment.register_command(windows=True) in message and "make" not in message
+
+
+@pytest.mark.parametrize(("problem", "fatal"), [
+    ("torch>=2.2 (not installed)", True),
+    ("torch>=2.2 (1.13.1 installed)", True),
+    ("torchvision>=0.17 (0.15.2 installed)", True),
+    ("tensorboard>=2.21 (not installed)", True),
+    ("numpy>=1.24 (not installed)", True),
+    ("tensorboard>=2.21 (2.19.0 installed)", False),  # Colab's: it still writes and serves runs
+    ("matplotlib>=3.7 (3.5.1 installed)", False),
+    ("ipywidgets>=8.0 (not installed)", False),  # only the calculator and the pair viewer need them
+    ("anywidget>=0.9 (not installed)", False),
+    ("Python>=3.10 (this is Python 3.9.18)", True),
+])
+def test_what_stops_every_lesson_and_what_only_some_cells(problem, fatal):
+    assert environment.is_fatal(problem) is fatal
+
+
+def test_check_kernel_raises_for_what_stops_every_lesson_and_warns_for_the_rest(monkeypatch):
+    monkeypatch.setattr(environment, "kernel_problems", lambda: ["anywidget>=0.9 (not installed)"])
+    with pytest.warns(environment.KernelWarning, match="Some cells of the course will fail"):
+        environment.check_kernel()
+    monkeypatch.setattr(environment, "kernel_problems",
+                        lambda: ["torch>=2.2 (not installed)", "anywidget>=0.9 (not installed)"])
+    with pytest.raises(environment.KernelError, match="cannot run the course") as raised:
+        environment.check_kernel()
+    assert '%pip install "torch>=2.2" "anywidget>=0.9"' in str(raised.value)
+
+
+def test_on_colab_its_own_ipywidgets_7_is_fine_and_the_fix_is_pip_only():
+    """Colab's front end needs its ipywidgets 7 (upgrading it hides third-party widgets there), and
+    there is no terminal or make: the message gives the %pip line and Colab's restart menu."""
+    colab_like = {name: lower for name, lower in environment.kernel_requirements().items()
+                  if name != "anywidget"}
+    colab_like["ipywidgets"] = "7.7.1"
+    assert environment.kernel_problems(_versions(**colab_like), colab=True) == [
+        f"anywidget>={environment.kernel_requirements()['anywidget']} (not installed)"]
+    assert len(environment.kernel_problems(_versions(**colab_like), colab=False)) == 2
+    message = environment.kernel_message(["anywidget>=0.9 (not installed)"], colab=True, zh=True)
+    assert '%pip install "anywidget>=0.9"' in message and "Runtime > Restart session" in message
+    assert "make" not in message and "Change Kernel" not in message

@@ -118,12 +118,21 @@ def in_notebook_frontend() -> bool:
 #: lower bounds are read from requirements.txt, the one place versions are written.
 KERNEL_NEEDS = ("torch", "torchvision", "tensorboard", "numpy", "matplotlib", "pillow",
                 "ipywidgets", "anywidget")
+#: Without one of these no lesson runs, so the setup cell stops (as it does for a torch or torchvision
+#: older than required). Anything else (the widgets' packages, older versions of the rest) only warns:
+#: most cells still run, and the warning says what to install.
+CORE_NEEDS = ("torch", "torchvision", "tensorboard", "numpy", "matplotlib", "pillow")
+VERSION_NEEDED = ("torch", "torchvision")
 PYTHON_NEEDED = (3, 10)
 COURSE_KERNEL = "Python 3 (pooling course)"  # `make kernel` registers the course's .venv under this name
 
 
 class KernelError(ImportError):
     """The notebook's kernel cannot run the course (raised by :func:`check_kernel`)."""
+
+
+class KernelWarning(UserWarning):
+    """The notebook's kernel lacks what some cells need (issued by :func:`check_kernel`)."""
 
 
 def kernel_requirements(requirements: Path = ROOT / "requirements.txt") -> dict[str, str]:
@@ -142,13 +151,22 @@ def _release(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in match.group(0).split(".")) if match else (0,)
 
 
+def on_colab() -> bool:
+    """True in a Google Colab kernel."""
+    return "google.colab" in sys.modules
+
+
 def kernel_problems(version_of=metadata.version, python: tuple[int, ...] = sys.version_info[:3],
-                    requirements: Path = ROOT / "requirements.txt") -> list[str]:
+                    requirements: Path = ROOT / "requirements.txt",
+                    colab: bool | None = None) -> list[str]:
     """What this kernel lacks, one line each (``[]``: it can run the course).
 
     ``version_of(name)`` returns an installed distribution's version or raises
     ``importlib.metadata.PackageNotFoundError`` (the default reads this Python's installed packages).
+    On Colab the ipywidgets version is not checked: Colab's front end needs its own ipywidgets 7,
+    and upgrading it there stops third-party widgets from showing (manzt/anywidget#48).
     """
+    colab = on_colab() if colab is None else colab
     problems = []
     if tuple(python[:2]) < PYTHON_NEEDED:
         problems.append(f"Python>={'.'.join(map(str, PYTHON_NEEDED))} "
@@ -159,9 +177,16 @@ def kernel_problems(version_of=metadata.version, python: tuple[int, ...] = sys.v
         except metadata.PackageNotFoundError:
             problems.append(f"{name}>={lower} (not installed)")
             continue
-        if _release(found) < _release(lower):
+        if _release(found) < _release(lower) and not (colab and name == "ipywidgets"):
             problems.append(f"{name}>={lower} ({found} installed)")
     return problems
+
+
+def is_fatal(problem: str) -> bool:
+    """Does this line of :func:`kernel_problems` stop every lesson (not just some cells)?"""
+    name = problem.split(">=")[0]
+    return (name == "Python" or name in VERSION_NEEDED
+            or (name in CORE_NEEDS and problem.endswith("(not installed)")))
 
 
 def register_command(root: Path = ROOT, windows: bool = os.name == "nt") -> str:
@@ -175,38 +200,53 @@ def register_command(root: Path = ROOT, windows: bool = os.name == "nt") -> str:
 
 
 def kernel_message(problems: list[str], executable: str = sys.executable, root: Path = ROOT,
-                   zh: bool | None = None, windows: bool = os.name == "nt") -> str:
-    """The error a student reads when the kernel cannot run the course, with two fixes that work as
-    written: the course's own kernel (``make kernel``, then Kernel > Change Kernel...), or ``%pip``
-    into this kernel. In Chinese too when the notebook is from the Chinese edition."""
+                   zh: bool | None = None, windows: bool = os.name == "nt",
+                   colab: bool | None = None) -> str:
+    """What a student reads when the kernel lacks something, with fixes that work as written: the
+    course's own kernel (``make kernel``, then Kernel > Change Kernel...), or ``%pip`` into this
+    kernel (on Colab only that one). In Chinese too when the notebook is from the Chinese edition."""
+    colab = on_colab() if colab is None else colab
+    fatal = any(is_fatal(p) for p in problems)
     specs = " ".join(f'"{p.split(" (")[0]}"' for p in problems if not p.startswith("Python"))
     command = register_command(root, windows)
-    lines = [f"This notebook's kernel cannot run the course. Its Python ({executable}) lacks:"]
+    restart = "Runtime > Restart session" if colab else "Kernel > Restart Kernel"
+    lines = [(f"This notebook's kernel cannot run the course. Its Python ({executable}) lacks:"
+              if fatal else f"Some cells of the course will fail in this kernel. Its Python "
+                            f"({executable}) lacks:")]
     lines += [f"  - {p}" for p in problems]
-    lines += [
-        "Fix, either:",
-        f"  1. Use the course's kernel: in a terminal run  {command}",
-        f"     then in Jupyter choose Kernel > Change Kernel... > {COURSE_KERNEL}",
-    ]
-    if not windows:
-        lines.append("     (or open the lessons with `make lab`, whose kernel is the course's).")
-    if specs:
-        lines += [f"  2. Or install into this kernel: run  %pip install {specs}  in a cell,",
-                  "     then Kernel > Restart Kernel and run this cell again."]
+    if colab:
+        lines += [f"Fix: run  %pip install {specs}  in a cell, then {restart} and run this cell again."]
+    else:
+        lines += [
+            "Fix, either:",
+            f"  1. Use the course's kernel: in a terminal run  {command}",
+            f"     then in Jupyter choose Kernel > Change Kernel... > {COURSE_KERNEL}",
+        ]
+        if not windows:
+            lines.append("     (or open the lessons with `make lab`, whose kernel is the course's).")
+        if specs:
+            lines += [f"  2. Or install into this kernel: run  %pip install {specs}  in a cell,",
+                      f"     then {restart} and run this cell again."]
     if zh if zh is not None else language() == "zh":
-        lines += ["", "这个笔记本的内核（kernel）运行不了本课程：它的 Python 缺少上面列出的包。",
-                  f"解决办法：在终端运行 {command}，然后在 Jupyter 里选"
-                  f" Kernel > Change Kernel... > {COURSE_KERNEL}"
-                  + (f"；或者在一个单元格里运行 %pip install {specs}，再 Kernel > Restart Kernel，"
-                     "重新运行这个单元格。" if specs else "。")]
+        pip = f"在一个单元格里运行 %pip install {specs}，再 {restart}，重新运行这个单元格。"
+        lines += ["", ("这个笔记本的内核（kernel）运行不了本课程" if fatal else
+                       "在这个内核（kernel）里，课程的一些单元格会出错")
+                  + "：它的 Python 缺少上面列出的包。",
+                  "解决办法：" + (pip if colab else
+                               f"在终端运行 {command}，然后在 Jupyter 里选 Kernel > Change Kernel... > "
+                               f"{COURSE_KERNEL}" + (f"；或者{pip}" if specs else "。"))]
     return "\n".join(lines)
 
 
 def check_kernel() -> None:
-    """Raise :class:`KernelError` (an ``ImportError``) when this Python lacks what the lessons import.
-
-    Runs once, when ``utils`` is first imported; costs a few milliseconds (package metadata only).
-    """
+    """Raise :class:`KernelError` (an ``ImportError``) when this Python cannot run any lesson (no torch,
+    say); warn (:class:`KernelWarning`) when it lacks only what some cells need (the widgets' packages,
+    newer versions). Runs once, when ``utils`` is first imported; costs a few milliseconds (package
+    metadata only)."""
     problems = kernel_problems()
-    if problems:
+    if any(is_fatal(p) for p in problems):
         raise KernelError(kernel_message(problems))
+    if problems:
+        import warnings
+
+        warnings.warn(kernel_message(problems), KernelWarning, stacklevel=3)

@@ -95,7 +95,7 @@ COLAB_HARNESS = textwrap.dedent("""
 """)
 
 
-def run_as_colab(cell_source: str, tmp_path: Path) -> subprocess.CompletedProcess:
+def run_as_colab(cell_source: str, tmp_path: Path, python: str = sys.executable) -> subprocess.CompletedProcess:
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     work = tmp_path / "content"
@@ -107,7 +107,7 @@ def run_as_colab(cell_source: str, tmp_path: Path) -> subprocess.CompletedProces
     harness = tmp_path / "harness.py"
     harness.write_text(COLAB_HARNESS, encoding="utf-8")
     return subprocess.run(
-        [sys.executable, "-I", str(harness), str(cell)],
+        [python, "-I", str(harness), str(cell)],
         cwd=work,
         capture_output=True,
         text=True,
@@ -126,6 +126,21 @@ def test_proposed_setup_cell_works_on_colab_twice(tmp_path):
 def test_start_here_setup_cell_works_on_colab_twice(tmp_path):
     result = run_as_colab(setup_cell(ROOT / "notebooks" / "00_start_here.ipynb"), tmp_path)
     assert result.returncode == 0 and "colab ok" in result.stdout, result.stderr[-2000:]
+
+
+@pytest.mark.slow  # git clone in a subprocess
+def test_on_colab_without_anywidget_the_setup_cell_warns_and_runs_on(tmp_path):
+    """Colab has no anywidget (the pair viewer): the setup cell still works, and a warning gives the
+    one line to run there (no make, no terminal) and Colab's restart menu."""
+    from conftest import python_without
+
+    python = python_without(tmp_path / "colab-env", hidden=("anywidget",))
+    result = run_as_colab(setup_cell(ROOT / "notebooks" / "01_max_pooling.ipynb"), tmp_path,
+                          python=str(python))
+    assert result.returncode == 0 and "colab ok" in result.stdout, result.stderr[-2000:]
+    assert "KernelWarning: Some cells of the course will fail in this kernel" in result.stderr
+    assert '%pip install "anywidget>=0.9"' in result.stderr, result.stderr[-2000:]
+    assert "Runtime > Restart session" in result.stderr and "make kernel" not in result.stderr
 
 
 # -- set_repository_url ---------------------------------------------------------------------------
