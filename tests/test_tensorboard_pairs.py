@@ -280,18 +280,23 @@ def _step(frame, index: int) -> None:
     frame.wait_for_selector(f'.pv[data-drawn-step="{index}"]')
 
 
-def _hover(page, frame, i: int, j: int, canvas: str = "canvas.pv-output", margin: int = 0) -> dict:
+def _hover(page, frame, i: int, j: int, canvas: str = "canvas.pv-output", margin: int = 0,
+           step: int | None = None) -> dict:
     zoom = int(frame.locator("select.pv-zoom").input_value())
     box = frame.locator(canvas).bounding_box()
+    page.mouse.move(0, 0)  # off the canvas first: a move to where the mouse already is sends no event
     page.mouse.move(box["x"] + (j + margin) * zoom + zoom / 2, box["y"] + (i + margin) * zoom + zoom / 2)
-    # the info box must describe THIS pixel of the image and channel now selected (not an earlier hover)
-    frame.wait_for_function("""([i, j]) => {
+    # the info box must describe THIS pixel of the run, step, image and channel now selected (not an
+    # earlier hover, nor a drawing still on its way)
+    frame.wait_for_function("""([i, j, step]) => {
         const d = document.querySelector('.pv-info').dataset;
         const img = document.querySelector('select.pv-image'), ch = document.querySelector('select.pv-channel');
         const shown = (el) => el && el.offsetParent !== null;
+        const run = document.body.dataset.run;
         return d.row == i && d.col == j && d.output !== undefined
+            && (step === null || d.step == step) && (run === undefined || d.run == run)
             && (!shown(img) || d.image == img.value) && (!shown(ch) || d.channel == ch.value);
-    }""", arg=[i, j])
+    }""", arg=[i, j, step])
     return frame.evaluate("() => ({...document.querySelector('.pv-info').dataset})")
 
 
@@ -302,11 +307,11 @@ def _show(frame, run: str, logged: list, step: int, k: int, c: int):
     return logged[step]
 
 
-def _hover_window(page, frame, layer, x, y, k: int, c: int, i: int, j: int):
+def _hover_window(page, frame, layer, x, y, k: int, c: int, i: int, j: int, step: int):
     """Hover output pixel (i, j) of image k, channel c: the outlined real cells must be the window
     PyTorch pools and the output PyTorch's value. Returns (what the info box shows, its cells, the
     real cells in the order shown)."""
-    shown = _hover(page, frame, i, j)
+    shown = _hover(page, frame, i, j, step=step)
     cells = json.loads(shown["cells"])
     real = [(r, q) for r, q, kind in cells if kind == "real"]
     assert set(real) == _window_from_pytorch(layer, x[k:k + 1, c:c + 1], i, j)
@@ -314,13 +319,13 @@ def _hover_window(page, frame, layer, x, y, k: int, c: int, i: int, j: int):
     return shown, cells, real
 
 
-def _hover_dropout(page, frame, x, y, k: int, c: int) -> list[int]:
+def _hover_dropout(page, frame, x, y, k: int, c: int, step: int) -> list[int]:
     """Hover a kept pixel (above 1, which the PNG clips) and a dropped one: decision, input and output
     as PyTorch computed them. Returns the kept pixel."""
     kept = torch.nonzero(y[k, c] > 1)[0].tolist()
     dropped = torch.nonzero(y[k, c] == 0)[0].tolist()
     for (i, j), decision in [(kept, "kept"), (dropped, "dropped")]:
-        shown = _hover(page, frame, i, j)
+        shown = _hover(page, frame, i, j, step=step)
         assert shown["kept"] == decision
         assert float(shown["input"]) == pytest.approx(float(x[k, c, i, j]), abs=0)
         assert float(shown["output"]) == pytest.approx(float(y[k, c, i, j]), abs=0)
@@ -332,12 +337,13 @@ def _hover_dropout(page, frame, x, y, k: int, c: int) -> list[int]:
 def test_hover_max_pooling_shows_the_window_pytorch_uses(browser_page, run):
     page, frame, record = browser_page
     layer, k, c = LAYERS[run], 1, 2
-    x, y = _show(frame, run, LOGGED[run], 2, k, c)
+    step = 2
+    x, y = _show(frame, run, LOGGED[run], step, k, c)
     h_out, w_out = y.shape[2:]
     _, flat = F.max_pool2d(x[k:k + 1, c:c + 1], layer.kernel_size, layer.stride, layer.padding,
                            layer.dilation, ceil_mode=True, return_indices=True)
     for i, j in [(h_out - 1, w_out - 1), (0, 0), (h_out // 2, w_out // 3)]:  # the ceil pixel first
-        shown, cells, _ = _hover_window(page, frame, layer, x, y, k, c, i, j)
+        shown, cells, _ = _hover_window(page, frame, layer, x, y, k, c, i, j, step)
         assert len(cells) == 9  # the whole 3×3 window, padding and overhang drawn as such
         values = json.loads(shown["values"])
         for (r, q, kind), v in zip(cells, values, strict=True):
@@ -355,11 +361,12 @@ def test_hover_max_pooling_shows_the_window_pytorch_uses(browser_page, run):
 def test_hover_average_pooling_shows_sum_and_divisor(browser_page, run):
     page, frame, record = browser_page
     layer, k, c = LAYERS[run], 2, 0
-    x, y = _show(frame, run, LOGGED[run], 1, k, c)
+    step = 1
+    x, y = _show(frame, run, LOGGED[run], step, k, c)
     ones = layer(torch.ones_like(x[k:k + 1, c:c + 1]))  # real cells / divisor, as PyTorch counts them
     h_out, w_out = y.shape[2:]
     for i, j in [(h_out - 1, w_out - 1), (0, w_out - 1), (h_out // 2, 1)]:
-        shown, _, real = _hover_window(page, frame, layer, x, y, k, c, i, j)
+        shown, _, real = _hover_window(page, frame, layer, x, y, k, c, i, j, step)
         assert int(shown["divisor"]) == round(len(real) / float(ones[0, 0, i, j]))
         assert float(shown["sum"]) / int(shown["divisor"]) == pytest.approx(float(y[k, c, i, j]), rel=1e-5)
     page.screenshot(path=str(_screens() / f"pairs_plugin_{run}.png"))
@@ -371,7 +378,7 @@ def test_hover_dropout_shows_input_decision_and_unclipped_output(browser_page):
     page, frame, record = browser_page
     k, c = 0, 1
     x, y = _show(frame, "dropout", LOGGED["dropout"], 0, k, c)
-    kept = _hover_dropout(page, frame, x, y, k, c)
+    kept = _hover_dropout(page, frame, x, y, k, c, step=0)
     _hover(page, frame, *kept)
     assert "clipped" in frame.locator(".pv-info").inner_text()
     page.screenshot(path=str(_screens() / "pairs_plugin_dropout.png"))
@@ -498,10 +505,10 @@ def test_make_tensorboard_pairs_page_end_to_end(make_tensorboard, browser_page):
     k, c = 3, 1  # image 3 of 5 sits in the grid picture after 4 two-pixel borders
     for name in ("logs_maxpool", "logs_avgpool"):
         layer = LESSON_LAYERS[name]
-        x, y = _show(frame, name, LESSON_LOGGED[name], 2, k, c)
+        x, y = _show(frame, name, LESSON_LOGGED[name], 2, k, c)  # step 2
         h_out, w_out = y.shape[2:]
         for i, j in [(h_out - 1, w_out - 1), (0, 0), (h_out // 2, w_out // 2)]:
-            shown, _, real = _hover_window(page, frame, layer, x, y, k, c, i, j)
+            shown, _, real = _hover_window(page, frame, layer, x, y, k, c, i, j, step=2)
             values = [v for v in json.loads(shown["values"]) if v is not None]
             assert values == pytest.approx([float(x[k, c, r, q]) for r, q in real], rel=1e-6)
             if name == "logs_avgpool":
@@ -510,7 +517,7 @@ def test_make_tensorboard_pairs_page_end_to_end(make_tensorboard, browser_page):
         page.screenshot(path=str(_screens() / f"pairs_make_tensorboard_{name}.png"))
 
     x, y = _show(frame, "logs_dropout", LESSON_LOGGED["logs_dropout"], 1, k, c)
-    _hover_dropout(page, frame, x, y, k, c)
+    _hover_dropout(page, frame, x, y, k, c, step=1)
     page.close()
     assert not remote, remote
     assert not errors, errors

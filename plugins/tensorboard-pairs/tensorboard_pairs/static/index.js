@@ -14,7 +14,7 @@ async function loadImage(query) {
 
 function runSource(run, info, steps) {
   return {
-    steps, layer: info.layer, grid: info.grid,
+    run, steps, layer: info.layer, grid: info.grid,
     loadImages: async (t) => {
       const [input, output] = await Promise.all([loadImage(steps[t].input), loadImage(steps[t].output)]);
       return { input, output };

@@ -199,7 +199,7 @@ export function mountPairViewer(root) {
     if (!state.hover || !layer || !state.rects) return;
     const { i, j } = state.hover, k = state.rects.k, c = state.channel;
     const values = state.values.get(state.index);
-    Object.assign(info.dataset, { image: k, channel: c, row: i, col: j, step: entry.step });
+    Object.assign(info.dataset, { run: state.source.run || "", image: k, channel: c, row: i, col: j, step: entry.step });
     const where = `image ${k}, ${CHANNELS[c] || c}, row ${i}, column ${j}`;
     if (layer.kind === "dropout") {
       const scale = 1 / (1 - layer.p);
