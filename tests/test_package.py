@@ -1,4 +1,5 @@
-"""utils/ as a whole: listed in reading order, no import cycle, maths never imports pictures, and
+"""utils/ as a whole: small (issue 13's line limits), listed in reading order, no import cycle, maths never
+imports pictures, and
 neither utils/ nor tools/ touches a private name of torch, torchvision or tensorboard."""
 
 from __future__ import annotations
@@ -94,3 +95,14 @@ def test_private_uses_are_found(tmp_path):
                    "writer._get_file_writer().flush()\nself._mine = 1\n")
     assert private_uses(bad) == ["bad.py:1: from torch.utils._python_dispatch import ...",
                                  "bad.py:2: ._get_file_writer"]
+
+
+def test_the_library_stays_small():
+    """Issue 13's limits: top-level modules (docstrings included) at most 2,200 lines together, none over
+    400; the exercises' self-checks at most 900."""
+    lines = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / "utils").glob("*.py")}
+    checks = sum(len(p.read_text(encoding="utf-8").splitlines())
+                 for p in (ROOT / "utils" / "checks").glob("*.py"))
+    assert sum(lines.values()) <= 2200, f"utils/ top level has {sum(lines.values())} lines: {lines}"
+    assert max(lines.values()) <= 400, lines
+    assert checks <= 900, f"utils/checks/ has {checks} lines"

@@ -21,6 +21,7 @@ import random
 import re
 import shlex
 import sys
+import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -114,14 +115,13 @@ def in_notebook_frontend() -> bool:
 
 
 # -- the kernel: does its Python have what the lessons import? -------------------------------------
-#: The distributions a lesson's kernel imports (the rest of requirements.txt runs the servers). Their
-#: lower bounds are read from requirements.txt, the one place versions are written.
-KERNEL_NEEDS = ("torch", "torchvision", "tensorboard", "numpy", "matplotlib", "pillow",
-                "ipywidgets", "anywidget")
 #: Without one of these no lesson runs, so the setup cell stops (as it does for a torch or torchvision
 #: older than required). Anything else (the widgets' packages, older versions of the rest) only warns:
 #: most cells still run, and the warning says what to install.
 CORE_NEEDS = ("torch", "torchvision", "tensorboard", "numpy", "matplotlib", "pillow")
+#: The distributions a lesson's kernel imports (the rest of requirements.txt runs the servers). Their
+#: lower bounds are read from requirements.txt, the one place versions are written.
+KERNEL_NEEDS = (*CORE_NEEDS, "ipywidgets", "anywidget")
 VERSION_NEEDED = ("torch", "torchvision")
 PYTHON_NEEDED = (3, 10)
 COURSE_KERNEL = "Python 3 (pooling course)"  # `make kernel` registers the course's .venv under this name
@@ -151,11 +151,6 @@ def _release(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in match.group(0).split(".")) if match else (0,)
 
 
-def on_colab() -> bool:
-    """True in a Google Colab kernel."""
-    return "google.colab" in sys.modules
-
-
 def kernel_problems(version_of=metadata.version, python: tuple[int, ...] = sys.version_info[:3],
                     requirements: Path = ROOT / "requirements.txt",
                     colab: bool | None = None) -> list[str]:
@@ -166,7 +161,7 @@ def kernel_problems(version_of=metadata.version, python: tuple[int, ...] = sys.v
     On Colab the ipywidgets version is not checked: Colab's front end needs its own ipywidgets 7,
     and upgrading it there stops third-party widgets from showing (manzt/anywidget#48).
     """
-    colab = on_colab() if colab is None else colab
+    colab = "google.colab" in sys.modules if colab is None else colab
     problems = []
     if tuple(python[:2]) < PYTHON_NEEDED:
         problems.append(f"Python>={'.'.join(map(str, PYTHON_NEEDED))} "
@@ -205,7 +200,7 @@ def kernel_message(problems: list[str], executable: str = sys.executable, root: 
     """What a student reads when the kernel lacks something, with fixes that work as written: the
     course's own kernel (``make kernel``, then Kernel > Change Kernel...), or ``%pip`` into this
     kernel (on Colab only that one). In Chinese too when the notebook is from the Chinese edition."""
-    colab = on_colab() if colab is None else colab
+    colab = "google.colab" in sys.modules if colab is None else colab
     fatal = any(is_fatal(p) for p in problems)
     specs = " ".join(f'"{p.split(" (")[0]}"' for p in problems if not p.startswith("Python"))
     command = register_command(root, windows)
@@ -247,6 +242,4 @@ def check_kernel() -> None:
     if any(is_fatal(p) for p in problems):
         raise KernelError(kernel_message(problems))
     if problems:
-        import warnings
-
         warnings.warn(kernel_message(problems), KernelWarning, stacklevel=3)
