@@ -1,6 +1,5 @@
 """utils/ as a whole: small (issue 13's line limits), listed in reading order, no import cycle, maths never
-imports pictures, and
-neither utils/ nor tools/ touches a private name of torch, torchvision or tensorboard."""
+imports pictures, and neither utils/ nor tools/ touches a private name of torch, torchvision or tensorboard."""
 
 from __future__ import annotations
 
