@@ -521,3 +521,36 @@ def test_make_tensorboard_pairs_page_end_to_end(make_tensorboard, browser_page):
     page.close()
     assert not remote, remote
     assert not errors, errors
+
+
+@pytest.mark.browser
+def test_the_run_chosen_last_is_the_one_shown(make_tensorboard, browser_page):
+    """A run chosen while the first one still loads (the page opens on logs_avgpool; its steps arrive
+    late) must not be replaced by the first when it finally arrives: both layers have the same
+    windows, so only the values tell them apart (a CI run once showed avg values for a max pool)."""
+    page = browser_page[0].context.browser.new_page(viewport={"width": 1500, "height": 1000})
+    held = []
+
+    def hold_first_steps(route):
+        if "steps?run=logs_avgpool" in route.request.url and not held:
+            held.append(route)  # answered below, after the second choice
+        else:
+            route.continue_()
+
+    page.route("**/*", hold_first_steps)
+    page.goto(make_tensorboard + "#pairs")
+    page.frame_locator("iframe").locator("select.pv-run").wait_for(timeout=60_000)
+    frame = next(f for f in page.frames if "plugin_entry" in f.url)
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the first run's steps were never requested"
+    k, c, step = 3, 1, 0
+    x, y = _show(frame, "logs_maxpool", LESSON_LOGGED["logs_maxpool"], step, k, c)
+    held[0].continue_()  # the first run's steps arrive now, too late to matter
+    page.wait_for_timeout(1000)
+    assert frame.evaluate("() => document.body.dataset.run") == "logs_maxpool"
+    h_out, w_out = y.shape[2:]
+    _hover_window(page, frame, LESSON_LAYERS["logs_maxpool"], x, y, k, c, h_out - 1, w_out - 1, step)
+    page.close()

@@ -51,11 +51,17 @@ export async function render() {
   const wanted = new URLSearchParams(window.location.search).get("run");
   if (wanted && runs[wanted]) picker.value = wanted;
 
+  // Only the run chosen last is shown: a choice made while an earlier one still loads (the first
+  // run loading when the page opens, a quick second click) must not be overwritten by it.
+  let latest = 0;
   async function choose(run) {
+    const ticket = ++latest;
     const info = runs[run];
     about.textContent = info.layer ? info.layer.repr || info.layer.type : "(no layer logged)";
     const steps = await getJson(`./steps?${new URLSearchParams({ run })}`);
+    if (ticket !== latest) return;
     await viewer.setSource(runSource(run, info, steps));
+    if (ticket !== latest) return;
     document.body.dataset.run = run;
   }
   picker.addEventListener("change", () => choose(picker.value));
