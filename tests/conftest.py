@@ -189,3 +189,15 @@ def python_without(dest: Path, hidden: tuple[str, ...] = WITHOUT_TORCH) -> Path:
         if not pattern.match(entry.name) and not (site / entry.name).exists():
             (site / entry.name).symlink_to(entry)
     return dest / "bin" / "python"
+
+
+def make_recipe(target: str, *variables: str) -> str:
+    """The one shell command ``make <target>`` runs (``make -n``, the venv taken as built), joined
+    across backslash-newlines: tests run or compare the Makefile's own command, never a copy."""
+    import subprocess
+
+    out = subprocess.run(["make", "-s", "-n", "-o", ".venv/.stamp", target, *variables], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    command = out.replace("\\\n", " ").strip()
+    assert command.count("\n") == 0, f"`make {target}` should run one command, got:\n{out}"
+    return command

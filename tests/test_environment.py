@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_recipe
 
 from utils import environment
 from utils.environment import get_device, logs_dir, seed_everything
@@ -125,8 +126,7 @@ def test_the_message_speaks_chinese_in_the_chinese_edition(tmp_path, monkeypatch
 
 @pytest.mark.slow
 def test_make_kernel_registers_the_name_the_message_gives():
-    command = subprocess.run(["make", "-s", "-n", "-o", ".venv/.stamp", "kernel"],
-                             cwd=environment.ROOT, capture_output=True, text=True, check=True).stdout
+    command = make_recipe("kernel")
     assert "ipykernel install --user" in command
     assert f'--display-name "{environment.COURSE_KERNEL}"' in command
 
@@ -167,8 +167,7 @@ def test_a_python_without_torch_gets_the_message_and_fix_1_works(tmp_path):
 @pytest.mark.slow
 def test_on_windows_the_message_gives_what_make_kernel_runs():
     """No make on Windows: the command is the Makefile's recipe with the venv's python.exe."""
-    recipe = subprocess.run(["make", "-s", "-n", "-o", ".venv/.stamp", "kernel"], cwd=environment.ROOT,
-                            capture_output=True, text=True, check=True).stdout.strip()
+    recipe = make_recipe("kernel")
     command = environment.register_command(Path("C:/Users/me/course"), windows=True)
     assert command.split(" -m ", 1)[1] == recipe.split(" -m ", 1)[1]
     assert command.startswith('"C:') and "Scripts" in command

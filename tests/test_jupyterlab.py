@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import WALK_CARDS, browser_or_skip, free_port
+from conftest import WALK_CARDS, browser_or_skip, free_port, make_recipe
 
 from utils.environment import ROOT, build_dir
 
@@ -68,12 +68,7 @@ def lesson_notebooks(notebooks: Path = ROOT / "notebooks") -> list[Path]:
 # -- the JupyterLab server: exactly `make lab` ----------------------------------------------------
 def lab_command(port: int) -> str:
     """The shell command `make lab` runs, for this port (read from the Makefile, not copied)."""
-    out = subprocess.run(
-        ["make", "-s", "-n", "-o", ".venv/.stamp", "lab", f"LAB_PORT={port}", "HOST=127.0.0.1"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout
-    command = out.replace("\\\n", " ").strip()
-    assert command.count("\n") == 0, f"`make lab` should run one command, got:\n{out}"
+    command = make_recipe("lab", f"LAB_PORT={port}", "HOST=127.0.0.1")
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
         command += " --allow-root"
     return command
