@@ -507,6 +507,9 @@ def test_make_tensorboard_pairs_page_end_to_end(make_tensorboard, browser_page):
         layer = LESSON_LAYERS[name]
         x, y = _show(frame, name, LESSON_LOGGED[name], 2, k, c)  # step 2
         h_out, w_out = y.shape[2:]
+        captions = frame.locator("figcaption").all_inner_texts()  # H×W, as PyTorch prints shapes
+        assert captions[0].startswith(f"input {x.shape[2]}×{x.shape[3]} (H×W)"), captions
+        assert captions[1] == f"output {h_out}×{w_out}", captions
         for i, j in [(h_out - 1, w_out - 1), (0, 0), (h_out // 2, w_out // 2)]:
             shown, _, real = _hover_window(page, frame, layer, x, y, k, c, i, j, step=2)
             values = [v for v in json.loads(shown["values"]) if v is not None]

@@ -152,8 +152,8 @@ export function mountPairViewer(root) {
     ci.fillStyle = "#eceff1"; ci.fillRect(0, 0, inCanvas.width, inCanvas.height);
     ci.drawImage(bitmaps.input, src.x, src.y, src.w, src.h, M * z, M * z, src.w * z, src.h * z);
     co.drawImage(bitmaps.output, dst.x, dst.y, dst.w, dst.h, 0, 0, dst.w * z, dst.h * z);
-    inCap.textContent = `input ${src.w}×${src.h}` + (M ? ` (grey: ${M} cell margin outside the image)` : "");
-    outCap.textContent = `output ${dst.w}×${dst.h}`;
+    inCap.textContent = `input ${src.h}×${src.w} (H×W)` + (M ? ` (grey: ${M} cell margin outside the image)` : "");
+    outCap.textContent = `output ${dst.h}×${dst.w}`;  // H×W, as PyTorch's shapes
     if (state.hover) drawHover(ci, co);
     box.dataset.drawnStep = entry.step;
     box.dataset.drawnAt = performance.now();
