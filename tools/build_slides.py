@@ -308,7 +308,7 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
     for section in html_sections:
         for bad in ARTEFACTS:
             if bad in section:
-                raise SlidesError(f"{source.relative_to(ROOT)} would show {bad!r}: pick another cell or lines.")
+                raise SlidesError(f"{source} would show {bad!r}: pick another cell or other lines.")
     return Deck(name, title or name, html_sections, notes_count, len(html_sections))
 
 
@@ -356,11 +356,11 @@ PAGE = """<!DOCTYPE html>
 .reveal ul, .reveal ol {{ margin: 0 0 8px 1.1em; padding: 0; }}
 .reveal pre {{ margin: 10px 0; box-shadow: none; width: 100%; }}
 .reveal pre code {{ display: block; font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
-  font-size: 20px; line-height: 1.35; padding: 10px 14px; max-height: none; overflow: hidden; white-space: pre-wrap;
+  font-size: 22px; line-height: 1.35; padding: 10px 14px; max-height: none; overflow: hidden; white-space: pre-wrap;
   background: #f6f8fa; border-left: 5px solid #0b3d91; }}
 .reveal pre.output code {{ background: #fff; border-left-color: #767676; color: #1a1a1a; }}
 .reveal code {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.9em; }}
-.reveal img.figure {{ display: block; margin: 8px auto; max-width: 100%; max-height: 470px; object-fit: contain; }}
+.reveal img.figure {{ display: block; margin: 8px auto; max-width: 100%; max-height: 540px; object-fit: contain; }}
 .reveal img.shot {{ display: block; margin: 4px auto; max-width: 100%; max-height: 560px; object-fit: contain;
   border: 1px solid #999; }}
 .reveal .missing {{ color: #a00; }}
@@ -388,7 +388,7 @@ def write_deck(deck: Deck, out_dir: Path, lang: str) -> Path:
     from tools.build_cjk_font import web_font_css
 
     up = "../" if EDITION_DIRS[lang] else ""
-    page = PAGE.format(lang=lang, title=html.escape(deck.title), up=up, vendor=VENDOR_DIRNAME,
+    page = PAGE.format(lang="zh" if lang == "zh-CN" else lang, title=html.escape(deck.title), up=up, vendor=VENDOR_DIRNAME,
                        font_css=web_font_css(up + FONTS_DIRNAME), pygments=_pygments_css(),
                        slides="\n".join(deck.slides))
     path = out_dir / f"{deck.name}.html"
@@ -573,7 +573,7 @@ def build(lessons: list[Path] | None = None, out: Path | None = None, *, execute
         for lesson in lessons:
             source = slide_source(lesson, ed)
             if not source.is_file():
-                raise SlidesError(f"no slide source {source.relative_to(ROOT)} for {lesson.name}")
+                raise SlidesError(f"no slide source {source} for {lesson.name}: write one (see this tool's help)")
             nb_path = (executed / EDITION_DIRS[ed] if EDITION_DIRS[ed] else executed) / lesson.name
             if not nb_path.is_file() and not require_outputs:
                 nb_path = (ROOT / "notebooks" / EDITION_DIRS[ed] if EDITION_DIRS[ed] else ROOT / "notebooks") \

@@ -142,7 +142,7 @@ WALK = """async () => {
         const box = slide.getBoundingClientRect();
         const codes = [...slide.querySelectorAll('pre code')].map((c) => parseFloat(getComputedStyle(c).fontSize));
         out.push({
-            index: `${h}/${v}`, height, width,
+            index: `${h}/${v || 0}`, height, width,
             scrollHeight: slide.scrollHeight, scrollWidth: slide.scrollWidth,
             codeSizes: codes,
             codeOverflow: [...slide.querySelectorAll('pre code')].some((c) => c.scrollWidth > c.clientWidth + 1),
