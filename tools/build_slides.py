@@ -280,7 +280,8 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
                 file = assets / f"{name}_{arg}_{n}.png"
                 file.write_bytes(data)
                 alt = nb.alt(arg, n) or _figure_alt(md_text=body, lang=lang)
-                parts.append(f'<img class="figure" src="assets/{file.name}" alt="{html.escape(alt)}">')
+                parts.append(f'<img class="figure" src="assets/{file.name}" alt="{html.escape(alt)}"'
+                             f'{{SIZE:{file.name}}}>')
             elif kind == "shot":
                 src = SHOTS / f"{arg}.{lang}.png"
                 if not src.is_file():
@@ -295,7 +296,7 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
                         notes.append(_qa_html(q, lang))
         flush_md()
         pending_notes.append(notes)
-        sections.append("\n".join(parts))
+        sections.append(_size_figures("\n".join(parts), assets))
     # questions no slide claimed go to the last slide: every one of them reaches the speaker
     rest = [_qa_html(q, lang) for i, q in enumerate(mine) if i not in claimed]
     if rest and pending_notes:
@@ -310,6 +311,26 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
             if bad in section:
                 raise SlidesError(f"{source} would show {bad!r}: pick another cell or other lines.")
     return Deck(name, title or name, html_sections, notes_count, len(html_sections))
+
+
+FIGURE_BOX = (1184, 560)  # what a slide offers a picture below its title (1280×720 less margins)
+TEXT_BLOCK = 80           # height taken by each other block on the slide (a line of text, a code block)
+MAX_ZOOM = 1.6            # matplotlib figures are ~100 dpi: enlarge them for the back row, not more
+
+
+def _size_figures(section: str, assets: Path) -> str:
+    """Give each figure a width that fills what its slide leaves free, enlarging small ones."""
+    from PIL import Image
+
+    blocks = len(re.findall(r"<(?:p|ul|ol|pre)\b", section)) - len(re.findall(r"<p[^>]*>\s*<img", section))
+    height = FIGURE_BOX[1] - TEXT_BLOCK * max(blocks, 0)
+    figures = re.findall(r"\{SIZE:([^}]+)\}", section)
+    for name in figures:
+        with Image.open(assets / name) as img:
+            w, h = img.size
+        zoom = min(FIGURE_BOX[0] / w, height / max(1, len(figures)) / h, MAX_ZOOM)
+        section = section.replace(f"{{SIZE:{name}}}", f' style="width: {round(w * zoom)}px"')
+    return section
 
 
 def _qa_html(q: Question, lang: str) -> str:
