@@ -61,6 +61,7 @@ class Shot:
     alt_zh: str
     tag: str = ""          # tag filter (IMAGES, SCALARS)
     step: int | None = None  # IMAGES: move every card's slider to this step (default: the last)
+    zoom: str | None = None  # PAIRS: the zoom to pick ("2": a batch grid and the readout fit 1280×720)
     marks: list[Mark] = field(default_factory=list)
 
 
@@ -95,6 +96,7 @@ SHOTS = [
          "the pooled output; 1, the step slider; 2, the zoom.",
          "TensorBoard 的 PAIRS 页，运行 logs_maxpool：输入与其下方的池化输出共用一个步数滑块；1 是步数滑块；"
          "2 是缩放。",
+         zoom="2",
          marks=[Mark("input[type=range]", "one slider for both", "输入和输出共用滑块", frame=True),
                 Mark("label:has-text('zoom') select", "zoom", "缩放", frame=True)]),
     _images("02_images", "02", "^logs_(max|avg)pool$", "^output$",
@@ -110,7 +112,7 @@ SHOTS = [
          "TensorBoard 的 PAIRS 页，运行 logs_avgpool，鼠标悬停在一个输出像素上：输入上框出它的 3×3 窗口，"
          "表格列出窗口中的值、它们的和与除数。",
          marks=[Mark("canvas.pv-output", "hover an output pixel", "悬停在输出像素上", frame=True),
-                Mark("canvas.pv-input", "its window", "它的窗口", frame=True)]),
+                Mark("canvas.pv-input", "input: its window outlined", "输入：框出它的窗口", frame=True)]),
     _images("04_images", "04", "^logs_dropout$", "",
             "TensorBoard's IMAGES tab filtered to run logs_dropout at actual size: the output card is a "
             "speckle of black (dropped) and over-bright (kept, times 2, clipped) pixels; 1, the runs filter; "
@@ -121,6 +123,7 @@ SHOTS = [
          "TensorBoard's PAIRS tab on run logs_dropout with the mouse on a pixel: the panel says whether it "
          "was dropped or kept and gives its true value.",
          "TensorBoard 的 PAIRS 页，运行 logs_dropout，鼠标悬停在一个像素上：面板显示它被丢弃还是保留，以及它的真实值。",
+         zoom="2",
          marks=[Mark("canvas.pv-output", "hover a pixel", "悬停在像素上", frame=True)]),
     Shot("05_scalars", "05", "scalars", "logs_dropout_overfit",
          "TensorBoard's SCALARS tab: the loss chart with the train, validation and dropout-on runs of "
@@ -284,10 +287,10 @@ def capture(page, base_url: str, shot: Shot):
         frame.locator("select.pv-run").select_option(shot.run)
         frame.locator(f"body[data-run='{shot.run}']").wait_for(state="attached", timeout=30_000)
         zoom = frame.locator("label:has-text('zoom') select")
-        if zoom.count():  # ×2: input, output and the hover readout fit one 1280×720 screen
-            twice = [o for o in zoom.locator("option").all_text_contents() if o.strip().lstrip("×x") == "2"]
-            if twice:
-                zoom.select_option(label=twice[0])
+        if shot.zoom and zoom.count():
+            chosen = [o for o in zoom.locator("option").all_text_contents() if o.strip().lstrip("×x") == shot.zoom]
+            if chosen:
+                zoom.select_option(label=chosen[0])
         time.sleep(1.0)
         out = frame.locator("canvas.pv-output")
         if out.count():
