@@ -242,7 +242,11 @@ def start_tensorboard(logdir: Path) -> str:
     from tensorboard import program
 
     # as tools/serve_tensorboard.py, with every image of every step (utils/ is not imported: it needs torch)
-    args = ["--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(free_port()),
+    try:  # shown under the runs list: "logs", as a student who cloned the course sees it, not our folders
+        shown = os.path.relpath(logdir)
+    except ValueError:  # another drive (Windows)
+        shown = str(logdir)
+    args = ["--logdir", shown if not shown.startswith("..") else str(logdir), "--host", "127.0.0.1", "--port", str(free_port()),
             "--samples_per_plugin", "images=1000"]
     board = program.TensorBoard()  # its default plugins plus installed ones (PAIRS)
     board.configure(argv=["tensorboard", *args])
