@@ -334,11 +334,18 @@ def _size_figures(section: str, assets: Path) -> str:
 
 
 def _qa_html(q: Question, lang: str) -> str:
-    ask = q.question.get(lang) or q.question["en"]
-    answer = q.answer.get(lang) or q.answer["en"]
-    label_q, label_a = ("问", "答") if lang == "zh-CN" else ("Q", "A")
-    return (f'<p class="qa"><strong>{label_q}:</strong> {markdown(ask)[3:-5]}<br>'
-            f'<strong>{label_a}:</strong> {markdown(answer)[3:-5]}</p>')
+    """A question and its answer for the speaker. The walkthrough's Chinese halves are short and lean on
+    the English (the numbers, the code), so a Chinese deck's notes carry both."""
+    def md(text: str) -> str:
+        return markdown(text).strip().removeprefix("<p>").removesuffix("</p>")
+
+    if lang == "zh-CN" and q.question["zh-CN"] != q.question["en"]:
+        return (f'<p class="qa"><strong>问：</strong>{md(q.question["zh-CN"])}'
+                f' <span lang="en">({md(q.question["en"])})</span><br>'
+                f'<strong>答：</strong>{md(q.answer["zh-CN"])}'
+                f' <span lang="en">({md(q.answer["en"])})</span></p>')
+    return (f'<p class="qa"><strong>Q:</strong> {md(q.question["en"])}<br>'
+            f'<strong>A:</strong> {md(q.answer["en"])}</p>')
 
 
 def _shot_alt(name: str, lang: str) -> str:
