@@ -242,7 +242,7 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
     notes_count = 0
     title = ""
     pending_notes: list[list[str]] = []
-    for number, chunk in enumerate(chunks, start=1):
+    for chunk in chunks:
         body, _, note = chunk.partition("\nNote:")
         if chunk.startswith("Note:"):
             body, note = "", chunk[len("Note:"):]
@@ -250,7 +250,7 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
         notes: list[str] = [markdown(note.strip())] if note.strip() else []
         md: list[str] = []
 
-        def flush_md():
+        def flush_md(md=md, parts=parts):
             if md:
                 parts.append(markdown("\n".join(md)))
                 md.clear()
@@ -302,7 +302,7 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
     if rest and pending_notes:
         pending_notes[-1].extend(rest)
     html_sections = []
-    for body, notes in zip(sections, pending_notes):
+    for body, notes in zip(sections, pending_notes, strict=True):
         aside = f'\n<aside class="notes">{"".join(notes)}</aside>' if notes else ""
         notes_count += bool(notes)
         html_sections.append(f"<section>\n{body}{aside}\n</section>")

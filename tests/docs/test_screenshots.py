@@ -73,7 +73,7 @@ def test_every_lesson_that_writes_a_run_shows_its_tensorboard_view(edition):
 
 def test_every_view_of_the_tool_is_embedded_by_its_lesson():
     """Each screenshot the tool makes is shown in its lesson, in both editions."""
-    for edition, folder in EDITIONS.items():
+    for edition in EDITIONS:
         shown = set()
         for path in lessons(edition):
             shown |= {f.name for _, f in screenshot_refs(nbformat.read(path, as_version=4), path.parent)}
