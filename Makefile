@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?=
 LAB_PORT ?= 8888
 
-.PHONY: help venv demo test test-fast lint format lab kernel tensorboard bench slides clean hub-test
+.PHONY: help venv demo test test-fast lint format lab kernel tensorboard bench slides screenshots clean hub-test
 
 help:
 	@echo "make demo         set up .venv, execute every notebook headless (both editions), write logs/ and build/"
@@ -16,7 +16,8 @@ help:
 	@echo "make kernel       register .venv as the Jupyter kernel 'Python 3 (pooling course)' (VS Code, your own Jupyter)"
 	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):6006 (or the next free port)"
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
-	@echo "make slides       offline reveal.js decks of every lesson in build/slides/ (中文: build/slides/zh-CN/)"
+	@echo "make slides       projector decks (reveal.js, offline) from what make demo ran, in build/slides/ (中文: zh-CN/)"
+	@echo "make screenshots  TensorBoard views the lessons show, from logs/ (after make demo), into docs/images/tensorboard/"
 	@echo "make lint         ruff on code and notebooks"
 	@echo "make clean        remove build/ and logs/ runs (keeps .venv)"
 	@echo "make hub-test     a real JupyterHub on 127.0.0.1, N=5 students (N=10 make hub-test)"
@@ -65,8 +66,13 @@ tensorboard: $(STAMP)
 bench: $(STAMP)
 	$(PY) tools/bench.py
 
+# Decks from the executed notebooks of `make demo` (build/notebooks/): nothing is executed again, no npm.
 slides: $(STAMP)
 	$(PY) tools/build_slides.py
+
+# TensorBoard on logs/ (127.0.0.1, a free port) in headless Chromium; commit docs/images/tensorboard/.
+screenshots: $(STAMP)
+	$(PY) tools/screenshots.py
 
 clean:
 	rm -rf build

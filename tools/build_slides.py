@@ -1,40 +1,41 @@
-"""Build one offline reveal.js slide deck per lesson notebook into build/slides/.
+"""Projector decks for the lessons, from what `make demo` executed (`make slides`).
 
-    python tools/build_slides.py                      # every lesson, executed, into build/slides/
-                                                      # (the Chinese edition into build/slides/zh-CN/)
-    python tools/build_slides.py notebooks/01_max_pooling.ipynb --no-execute
-    python tools/build_slides.py --out /tmp/slides
+    python tools/build_slides.py                       # every deck, both languages, into build/slides/
+    python tools/build_slides.py --out /tmp/slides --executed build/notebooks
 
-How it works
-------------
-* Each lesson is executed headless in a fresh kernel (so slides show code *and* its picture), with
-  TensorBoard runs written to a temporary folder (``logs/`` is left alone). ``--no-execute`` converts
-  the committed notebook as it is (code only, no outputs).
-* ``nbconvert``'s ``SlidesExporter`` turns it into ``NN_name.slides.html``, one slide per cell marked
-  ``slide``, a vertical sub-slide per ``subslide``, nothing for ``skip`` (the setup cell).
-* reveal.js, require.js, jQuery and MathJax 2 come from npm packages at pinned versions, installed once
-  into ``build/slides/vendor/`` (``npm install --prefix``, reused from npm's cache when offline) and
-  referenced by RELATIVE paths. The deck folder therefore works from ``file://`` with no network: copy
-  ``build/slides/`` to a USB stick and open ``index.html``. nbconvert's defaults would load all four from
-  CDNs and render blank slides offline.
-* Chinese is drawn with the course's own font (``data/fonts/``, see tools/build_cjk_font.py), copied to
-  ``build/slides/fonts/`` and loaded by an ``@font-face``: no □ on a machine without a CJK font. The
-  Chinese edition's decks (``notebooks/zh-CN/``) go to ``build/slides/zh-CN/`` and share vendor/ and fonts/.
-* After writing each deck, every resource it references is checked: a script, style sheet, image, frame
-  or module import with an ``http(s)://`` or ``//`` URL is an error (plain ``<a href>`` links are fine).
+Nothing is executed here and nothing is downloaded: a deck is written for teaching in
+``docs/slides/NN_name.md`` (Chinese: ``docs/slides/zh-CN/NN_name.md``) and takes its code, outputs and
+figures from the executed notebooks of ``make demo`` (``build/notebooks/``, ``build/notebooks/zh-CN/``),
+by cell id, and its TensorBoard pictures from ``docs/images/tensorboard/`` (`make screenshots`).
+reveal.js is vendored in ``tools/vendor/reveal.js/`` (MIT, see its LICENSE); code is coloured here with
+Pygments, so the deck needs no JavaScript but reveal.js and its notes plugin.
+
+Slide source (Markdown; one slide per ``---`` line):
+
+    ## A title                        one idea per slide
+    - a short point
+    [code 2f8db051]                   the code of that cell (``[code ID 3-9]``: lines 3 to 9 only)
+    [output 56775cfd]                 its printed output (``[output ID 1-4]``: the first four lines)
+    [figure 9877a759]                 its picture (``[figure ID 2]``: the second picture)
+    [shot 01_images]                  a TensorBoard screenshot of docs/images/tensorboard/
+    [questions 2]                     the walkthrough's questions on this lesson's §2, as speaker notes
+    Note: text for the speaker         speaker notes (everything after "Note:")
+
+Every walkthrough question of a lesson ends up in its deck's notes: those no ``[questions N]`` claims go to
+the last slide. The build fails (with what to do) when a cell, a picture or an output is missing, or when
+an output shows a headless artefact ("object at 0x", "Not in an interactive notebook", a widget repr).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import html
-import json
-import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
+import time
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -42,182 +43,395 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-#: npm packages the decks load, pinned. reveal.js 4.x matches the layout nbconvert's reveal template
-#: expects (dist/reveal.js, dist/theme/, plugin/notes/); MathJax 2.7 because the template calls the
-#: MathJax 2 API (MathJax.Hub).
-VENDOR_PACKAGES = {
-    "reveal.js": "4.6.1",
-    "requirejs": "2.3.8",
-    "jquery": "3.7.1",
-    "mathjax": "2.7.9",
-}
+SOURCES = ROOT / "docs" / "slides"
+EXECUTED = ROOT / "build" / "notebooks"
+SHOTS = ROOT / "docs" / "images" / "tensorboard"
+VENDOR = ROOT / "tools" / "vendor" / "reveal.js"
+VENDOR_FILES = ("LICENSE", "dist/reveal.js", "dist/reveal.css", "plugin/notes/notes.js")
 VENDOR_DIRNAME = "vendor"
 FONTS_DIRNAME = "fonts"  # the course's Chinese font, next to vendor/
-EDITION_DIRS = {"en": "", "zh-CN": "zh-CN"}  # where each edition's decks go, inside build/slides/
-TEMPLATE_FILE = ROOT / "tools" / "slides_template" / "course_slides.html.j2"
-
-#: Relative URLs, from a deck in build/slides/ to the vendored files.
-_MODULES = f"{VENDOR_DIRNAME}/node_modules"
-RELATIVE_URLS = {
-    "reveal_url_prefix": f"{_MODULES}/reveal.js",
-    "require_js_url": f"{_MODULES}/requirejs/require.js",
-    "jquery_url": f"{_MODULES}/jquery/dist/jquery.min.js",
-    "mathjax_url": f"{_MODULES}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
-}
-#: Files that must exist in the vendor folder for the decks to work.
-VENDOR_FILES = (
-    "reveal.js/dist/reveal.js",
-    "reveal.js/dist/reveal.css",
-    "reveal.js/dist/theme/white.css",
-    "reveal.js/plugin/notes/notes.js",
-    "requirejs/require.js",
-    "jquery/dist/jquery.min.js",
-    "mathjax/MathJax.js",
-    "mathjax/config/TeX-AMS_CHTML-full.js",
-)
+EDITION_DIRS = {"en": "", "zh-CN": "zh-CN"}
+#: Text a deck must never show: what headless execution prints instead of a live view.
+ARTEFACTS = ("object at 0x", "Not in an interactive notebook", "interactive(children=",
+             "not answered yet")
+MAX_OUTPUT_LINES = 10
 
 
 class SlidesError(RuntimeError):
     """Slides could not be built; the message says why and what to do."""
 
 
-# -- vendored JavaScript ------------------------------------------------------------------------
-def installed_version(vendor: Path, package: str) -> str | None:
-    """Version of ``package`` in ``vendor/node_modules``, or None if it is not there."""
-    manifest = vendor / "node_modules" / package / "package.json"
-    try:
-        return json.loads(manifest.read_text(encoding="utf-8")).get("version")
-    except (OSError, ValueError):
-        return None
+# -- walkthrough questions ------------------------------------------------------------------------
+@dataclass
+class Question:
+    lesson: str        # "01"
+    section: str       # "2" (the lesson's §), "" when the walkthrough names none
+    question: dict     # {"en": ..., "zh-CN": ...}
+    answer: dict
 
 
-def missing_packages(vendor: Path) -> list[str]:
-    """``name@version`` specs that are absent or at another version than pinned."""
-    missing = [
-        f"{name}@{version}"
-        for name, version in VENDOR_PACKAGES.items()
-        if installed_version(vendor, name) != version
-    ]
-    if not missing:
-        for rel in VENDOR_FILES:
-            if not (vendor / "node_modules" / rel).is_file():
-                name = rel.split("/")[0]
-                missing.append(f"{name}@{VENDOR_PACKAGES[name]}")
-    return sorted(set(missing))
+def _split_languages(text: str) -> dict[str, str]:
+    """The walkthrough writes "English · 中文": split at the last " · " before Chinese text."""
+    text = re.sub(r"\s+", " ", text).strip()
+    parts = text.split(" · ")
+    for i in range(len(parts) - 1, 0, -1):
+        if re.search(r"[\u4e00-\u9fff]", parts[i]) and not re.search(r"[\u4e00-\u9fff]", " · ".join(parts[:i])):
+            return {"en": " · ".join(parts[:i]).strip(), "zh-CN": " · ".join(parts[i:]).strip()}
+    return {"en": text, "zh-CN": text}
 
 
-def ensure_vendor(vendor: Path, *, npm: str | None = None, quiet: bool = False) -> Path:
-    """Install the pinned packages into ``vendor/node_modules`` if any is missing; return ``vendor``.
+def questions(path: Path | None = None) -> list[Question]:
+    """The teacher walkthrough's questions and answers, by lesson and section.
 
-    Uses ``npm install --prefix vendor --prefer-offline``: after the first install npm's own cache
-    serves the packages, so ``make clean && make slides`` works offline too.
+    One function so it can be swapped: when ``tools/walkthrough.py`` provides ``questions()`` this should
+    call it. Here it reads docs/teacher_walkthrough.md: segments ``## mm–mm · NN Title``, cells named
+    ``**NN §S**``, questions ``- **Q: English · 中文** A: English · 中文`` (an exit question too).
     """
-    missing = missing_packages(vendor)
-    if not missing:
-        return vendor
-    npm = npm or shutil.which("npm")
-    if not npm:
-        raise SlidesError(
-            "npm is needed once to fetch reveal.js, require.js, jQuery and MathJax for offline slides "
-            f"(missing: {', '.join(missing)}). Install Node.js with npm (https://nodejs.org, or "
-            "`sudo apt-get install npm`), then run `make slides` again."
-        )
-    vendor.mkdir(parents=True, exist_ok=True)
-    command = [
-        npm,
-        "install",
-        "--prefix",
-        str(vendor),
-        "--no-audit",
-        "--no-fund",
-        "--prefer-offline",
-        "--loglevel=error",
-        *missing,
-    ]
-    if not quiet:
-        print("installing " + " ".join(missing) + f" into {vendor} ...", flush=True)
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SlidesError(
-            f"`{' '.join(command)}` failed (exit {result.returncode}):\n{result.stderr.strip()}\n"
-            "The first `make slides` needs the npm registry (later runs use npm's cache). Check the "
-            "network or a proxy (npm config get registry), then run `make slides` again."
-        )
-    # Copies of files MathJax never loads (26 MB); the decks use the packed files only.
-    shutil.rmtree(vendor / "node_modules" / "mathjax" / "unpacked", ignore_errors=True)
-    still = missing_packages(vendor)
-    if still:
-        raise SlidesError(
-            f"npm reported success but {', '.join(still)} is still missing in {vendor}."
-        )
-    return vendor
+    text = (path or ROOT / "docs" / "teacher_walkthrough.md").read_text(encoding="utf-8")
+    found: list[Question] = []
+    lesson, section = "", ""
+    item: list[str] | None = None
+
+    def flush():
+        if not item:
+            return
+        body = " ".join(s.strip() for s in item)
+        m = re.match(r"-\s*\*\*(?:Q:\s*)?(.+?)\*\*\s*(.*)$", body)
+        if m and ("Q:" in item[0] or "question" in item[0].lower()):
+            q, rest = m.group(1), m.group(2)
+            a = re.sub(r"^A:\s*", "", rest)
+            if "A:" in a and not rest.startswith("A:"):  # the exit question: label, "quote", then A:
+                label, quote = _split_languages(q.rstrip(": ")), _split_languages(a.split("A:")[0])
+                asked = {lang: f"{label[lang]}: {quote[lang]}" for lang in label}
+                found.append(Question(lesson, section, asked, _split_languages(a.split("A:", 1)[1])))
+                return
+            found.append(Question(lesson, section, _split_languages(q.rstrip(":")), _split_languages(a)))
+
+    for line in text.splitlines():
+        head = re.match(r"##\s+\S+\s+·\s+(\d\d)\b", line)
+        if head:
+            flush()
+            item, lesson, section = None, head.group(1), ""
+            continue
+        if line.startswith("#"):
+            flush()
+            item, lesson = None, "" if line.startswith("## ") else lesson
+            continue
+        if not lesson:
+            continue
+        if line.startswith("- "):
+            flush()
+            item = [line]
+            continue
+        if item is not None and line.startswith("  ") and line.strip():
+            item.append(line)
+            continue
+        flush()
+        item = None
+        refs = re.findall(rf"\*\*{lesson} §(\d+)\*\*", line)
+        if refs:
+            section = refs[-1]
+    flush()
+    return found
 
 
-# -- conversion -----------------------------------------------------------------------------------
-def notebook_title(nb) -> str:
-    """The first Markdown heading of a notebook (its ``# NN · English · 中文`` title)."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
-                if line.startswith("# "):
-                    return line[2:].strip()
-    return ""
+# -- executed notebooks ---------------------------------------------------------------------------
+class Notebook:
+    """An executed notebook's cells by id: source, printed text, pictures."""
+
+    def __init__(self, path: Path, *, require_outputs: bool = True):
+        import nbformat
+
+        if not path.is_file():
+            raise SlidesError(f"{path} does not exist: run `make demo` first (it executes the lessons "
+                              "into build/notebooks/), then `make slides`.")
+        self.path = path
+        self.nb = nbformat.read(path, as_version=4)
+        self.cells = {c.get("id"): c for c in self.nb.cells}
+        self.require_outputs = require_outputs
+
+    def cell(self, cid: str):
+        if cid not in self.cells:
+            raise SlidesError(f"{self.path.name} has no cell with id {cid!r}: a slide source names it "
+                              "(see docs/slides/); the notebook may have changed.")
+        return self.cells[cid]
+
+    def code(self, cid: str) -> str:
+        return self.cell(cid).source
+
+    def text(self, cid: str) -> str:
+        outputs = self.cell(cid).get("outputs", [])
+        parts = [o.get("text", "") for o in outputs if o.get("output_type") == "stream"]
+        parts += [o["data"]["text/plain"] for o in outputs
+                  if o.get("output_type") == "execute_result" and "text/plain" in o.get("data", {})]
+        text = "".join("".join(p) if isinstance(p, list) else p for p in parts)
+        if not text and self.require_outputs:
+            raise SlidesError(f"{self.path.name} cell {cid} printed nothing: was it executed? Run `make demo`.")
+        return text
+
+    def png(self, cid: str, n: int = 1) -> bytes | None:
+        images = [o["data"]["image/png"] for o in self.cell(cid).get("outputs", [])
+                  if "image/png" in o.get("data", {})]
+        if len(images) < n:
+            if self.require_outputs:
+                raise SlidesError(f"{self.path.name} cell {cid} has {len(images)} picture(s), the slides want "
+                                  f"number {n}: run `make demo` (it executes the lessons), then `make slides`.")
+            return None
+        data = images[n - 1]
+        return base64.b64decode("".join(data) if isinstance(data, list) else data)
+
+    def alt(self, cid: str, n: int = 1) -> str:
+        outputs = [o for o in self.cell(cid).get("outputs", []) if "image/png" in o.get("data", {})]
+        if len(outputs) >= n:
+            alt = outputs[n - 1].get("metadata", {}).get("alt") or outputs[n - 1].get("data", {}).get("text/plain")
+            if alt and "Figure size" not in str(alt) and "<Figure" not in str(alt):
+                return str(alt)
+        return ""
 
 
-def slides_exporter(up: str = "", language: str = "en"):
-    """An nbconvert ``SlidesExporter`` that loads everything from ``vendor/`` by relative paths
-    (``up``: ``"../"`` for a deck one folder below vendor/, as the Chinese edition's are)."""
-    from nbconvert import SlidesExporter
-    from traitlets.config import Config
-
-    config = Config()
-    for trait, url in RELATIVE_URLS.items():
-        setattr(config.SlidesExporter, trait, up + url)
-    config.SlidesExporter.language_code = language
-    # "white" loads its font from reveal.js's own folder; "simple" (nbconvert's default) and most
-    # other themes @import Google Fonts.
-    config.SlidesExporter.reveal_theme = "white"
-    config.SlidesExporter.reveal_scroll = (
-        True  # a tall code+figure slide scrolls instead of clipping
-    )
-    config.SlidesExporter.reveal_number = "c/t"
-    config.SlidesExporter.exclude_input_prompt = True
-    config.SlidesExporter.exclude_output_prompt = True
-    return SlidesExporter(config=config, template_file=str(TEMPLATE_FILE))
+# -- rendering ------------------------------------------------------------------------------------
+def _lines(text: str, spec: str | None) -> str:
+    rows = text.rstrip("\n").splitlines()
+    if spec:
+        a, _, b = spec.partition("-")
+        rows = rows[int(a) - 1:int(b or a)]
+    return "\n".join(rows)
 
 
-def notebook_to_slides(nb, name: str, up: str = "", language: str = "en") -> str:
-    """HTML of one deck. ``name`` is used for the page title when the notebook has no heading;
-    ``up`` leads from the deck's folder to the one holding vendor/ and fonts/."""
-    import copy
+def highlight(code: str) -> str:
+    from pygments import highlight as _hl
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
 
-    import nbformat
+    return _hl(code, PythonLexer(), HtmlFormatter(nowrap=True))
 
+
+def markdown(text: str) -> str:
+    import mistune
+
+    return mistune.html(text)
+
+
+@dataclass
+class Deck:
+    name: str            # "01_max_pooling"
+    title: str
+    slides: list[str]    # <section> HTML
+    notes_count: int
+    slide_count: int
+
+
+def _pygments_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(style="default").get_style_defs(".reveal pre code")
+
+
+def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Question],
+                shots_url: str) -> Deck:
+    """One deck: the slide source's slides as reveal.js <section>s; pictures written next to the deck."""
+    text = source.read_text(encoding="utf-8")
+    chunks = [c.strip() for c in re.split(r"^---\s*$", text, flags=re.M) if c.strip()]
+    assets = out_dir / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    name = source.stem
+    lesson = name[:2]
+    mine = [q for q in qs if q.lesson == lesson]
+    claimed: set[int] = set()
+    sections: list[str] = []
+    notes_count = 0
+    title = ""
+    pending_notes: list[list[str]] = []
+    for chunk in chunks:
+        body, _, note = chunk.partition("\nNote:")
+        if chunk.startswith("Note:"):
+            body, note = "", chunk[len("Note:"):]
+        parts: list[str] = []
+        notes: list[str] = [markdown(note.strip())] if note.strip() else []
+        md: list[str] = []
+
+        def flush_md(md=md, parts=parts):
+            if md:
+                parts.append(markdown("\n".join(md)))
+                md.clear()
+
+        for line in body.splitlines():
+            m = re.match(r"^\[(code|output|figure|shot|questions)\s+([^\]\s]+)(?:\s+([^\]]+))?\]\s*$", line.strip())
+            if not m:
+                md.append(line)
+                if not title and line.startswith("# "):
+                    title = line[2:].strip()
+                continue
+            flush_md()
+            kind, arg, extra = m.group(1), m.group(2), (m.group(3) or "").strip() or None
+            if kind == "code":
+                parts.append(f'<pre class="code"><code>{highlight(_lines(nb.code(arg), extra))}</code></pre>')
+            elif kind == "output":
+                out = _lines(nb.text(arg), extra or f"1-{MAX_OUTPUT_LINES}")
+                out = re.sub(r"/\S*/logs/", "logs/", out)  # the machine's folders mean nothing to a class
+                parts.append(f'<pre class="output"><code>{html.escape(out)}</code></pre>')
+            elif kind == "figure":
+                n = int(extra or 1)
+                data = nb.png(arg, n)
+                if data is None:
+                    parts.append('<p class="missing">(figure: run <code>make demo</code>, then '
+                                 '<code>make slides</code>)</p>')
+                    continue
+                file = assets / f"{name}_{arg}_{n}.png"
+                file.write_bytes(data)
+                alt = nb.alt(arg, n) or _figure_alt(md_text=body, lang=lang)
+                parts.append(f'<img class="figure" src="assets/{file.name}" alt="{html.escape(alt)}"'
+                             f'{{SIZE:{file.name}}}>')
+            elif kind == "shot":
+                src = SHOTS / f"{arg}.{lang}.png"
+                if not src.is_file():
+                    raise SlidesError(f"{src} is missing: run `make screenshots` (after `make demo`).")
+                shutil.copyfile(src, assets / src.name)
+                alt = _shot_alt(arg, lang)
+                parts.append(f'<img class="shot" src="assets/{src.name}" alt="{html.escape(alt)}">')
+            elif kind == "questions":
+                for i, q in enumerate(mine):
+                    if q.section == arg and i not in claimed:
+                        claimed.add(i)
+                        notes.append(_qa_html(q, lang))
+        flush_md()
+        pending_notes.append(notes)
+        sections.append(_size_figures("\n".join(parts), assets))
+    # questions no slide claimed go to the last slide: every one of them reaches the speaker
+    rest = [_qa_html(q, lang) for i, q in enumerate(mine) if i not in claimed]
+    if rest and pending_notes:
+        pending_notes[-1].extend(rest)
+    html_sections = []
+    for body, notes in zip(sections, pending_notes, strict=True):
+        aside = f'\n<aside class="notes">{"".join(notes)}</aside>' if notes else ""
+        notes_count += bool(notes)
+        html_sections.append(f"<section>\n{body}{aside}\n</section>")
+    for section in html_sections:
+        for bad in ARTEFACTS:
+            if bad in section:
+                raise SlidesError(f"{source} would show {bad!r}: pick another cell or other lines.")
+    return Deck(name, title or name, html_sections, notes_count, len(html_sections))
+
+
+FIGURE_BOX = (1184, 560)  # what a slide offers a picture below its title (1280×720 less margins)
+TEXT_BLOCK = 80           # height taken by each other block on the slide (a line of text, a code block)
+MAX_ZOOM = 1.6            # matplotlib figures are ~100 dpi: enlarge them for the back row, not more
+
+
+def _size_figures(section: str, assets: Path) -> str:
+    """Give each figure a width that fills what its slide leaves free, enlarging small ones."""
+    from PIL import Image
+
+    blocks = len(re.findall(r"<(?:p|ul|ol|pre)\b", section)) - len(re.findall(r"<p[^>]*>\s*<img", section))
+    height = FIGURE_BOX[1] - TEXT_BLOCK * max(blocks, 0)
+    figures = re.findall(r"\{SIZE:([^}]+)\}", section)
+    for name in figures:
+        with Image.open(assets / name) as img:
+            w, h = img.size
+        zoom = min(FIGURE_BOX[0] / w, height / max(1, len(figures)) / h, MAX_ZOOM)
+        section = section.replace(f"{{SIZE:{name}}}", f' style="width: {round(w * zoom)}px"')
+    return section
+
+
+def _qa_html(q: Question, lang: str) -> str:
+    """A question and its answer for the speaker. The walkthrough's Chinese halves are short and lean on
+    the English (the numbers, the code), so a Chinese deck's notes carry both."""
+    def md(text: str) -> str:
+        return markdown(text).strip().removeprefix("<p>").removesuffix("</p>")
+
+    if lang == "zh-CN" and q.question["zh-CN"] != q.question["en"]:
+        return (f'<p class="qa"><strong>问：</strong>{md(q.question["zh-CN"])}'
+                f' <span lang="en">({md(q.question["en"])})</span><br>'
+                f'<strong>答：</strong>{md(q.answer["zh-CN"])}'
+                f' <span lang="en">({md(q.answer["en"])})</span></p>')
+    return (f'<p class="qa"><strong>Q:</strong> {md(q.question["en"])}<br>'
+            f'<strong>A:</strong> {md(q.answer["en"])}</p>')
+
+
+def _shot_alt(name: str, lang: str) -> str:
+    sys.path.insert(0, str(ROOT / "tools"))
+    from screenshots import SHOTS as ALL
+
+    for shot in ALL:
+        if shot.name == name:
+            return shot.alt_zh if lang == "zh-CN" else shot.alt_en
+    return name
+
+
+def _figure_alt(md_text: str, lang: str) -> str:
+    """A figure without its own alt text is described by its slide's title."""
+    for line in md_text.splitlines():
+        if line.startswith("#"):
+            return line.lstrip("# ").strip()
+    return "图" if lang == "zh-CN" else "figure"
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{up}{vendor}/reveal.js/dist/reveal.css">
+<style>
+{font_css}
+{pygments}
+.reveal {{ font-family: var(--r-main-font); font-size: 30px; color: #1a1a1a; }}
+.reveal .slides section {{ text-align: left; height: 720px; box-sizing: border-box; padding: 28px 48px; }}
+.reveal h1 {{ font-size: 56px; margin: 120px 0 24px; line-height: 1.15; }}
+.reveal h2 {{ font-size: 40px; margin: 0 0 16px; line-height: 1.2; color: #0b3d91; }}
+.reveal p, .reveal li {{ line-height: 1.35; margin: 6px 0; }}
+.reveal ul, .reveal ol {{ margin: 0 0 8px 1.1em; padding: 0; }}
+.reveal pre {{ margin: 10px 0; box-shadow: none; width: 100%; }}
+.reveal pre code {{ display: block; font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace;
+  font-size: 22px; line-height: 1.35; padding: 10px 14px; max-height: none; overflow: hidden; white-space: pre-wrap;
+  background: #f6f8fa; border-left: 5px solid #0b3d91; }}
+.reveal pre.output code {{ background: #fff; border-left-color: #767676; color: #1a1a1a; }}
+.reveal code {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.9em; }}
+.reveal img.figure {{ display: block; margin: 8px auto; max-width: 100%; max-height: 540px; object-fit: contain; }}
+.reveal img.shot {{ display: block; margin: 4px auto; max-width: 100%; max-height: 560px; object-fit: contain;
+  border: 1px solid #999; }}
+.reveal .missing {{ color: #a00; }}
+.reveal .small {{ font-size: 24px; }}
+.reveal a {{ color: #0b3d91; }}
+.reveal .slide-number {{ font-size: 16px; background: #333; }}
+</style>
+</head>
+<body>
+<div class="reveal"><div class="slides">
+{slides}
+</div></div>
+<script src="{up}{vendor}/reveal.js/dist/reveal.js"></script>
+<script src="{up}{vendor}/reveal.js/plugin/notes/notes.js"></script>
+<script>
+Reveal.initialize({{ width: 1280, height: 720, margin: 0, center: false, hash: true, slideNumber: "c/t",
+  transition: "none", plugins: [ RevealNotes ] }});
+</script>
+</body>
+</html>
+"""
+
+
+def write_deck(deck: Deck, out_dir: Path, lang: str) -> Path:
     from tools.build_cjk_font import web_font_css
 
-    nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
-    # Saved widget state would pull the widget renderer from unpkg.com; outputs keep a text fallback.
-    nb.metadata.pop("widgets", None)
-    nb.metadata["title"] = notebook_title(nb) or name
-    resources = {"course_font_css": web_font_css(up + FONTS_DIRNAME)}
-    body, _ = slides_exporter(up, language).from_notebook_node(nb, resources=resources)
-    return body
+    up = "../" if EDITION_DIRS[lang] else ""
+    page = PAGE.format(lang="zh" if lang == "zh-CN" else lang, title=html.escape(deck.title), up=up, vendor=VENDOR_DIRNAME,
+                       font_css=web_font_css(up + FONTS_DIRNAME), pygments=_pygments_css(),
+                       slides="\n".join(deck.slides))
+    path = out_dir / f"{deck.name}.html"
+    path.write_text(page, encoding="utf-8")
+    check_offline(page, out_dir, path.name)
+    return path
 
 
-# -- offline check --------------------------------------------------------------------------------
+# -- offline check (also used by the HTML export's tests) -----------------------------------------
 _REMOTE = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
 _QUOTED_REMOTE = re.compile(r"""["'`]((?:https?:)?//[^"'`\s]+)""", re.IGNORECASE)
-_CSS_REMOTE = re.compile(
-    r"""(?:url\(\s*["']?|@import\s+["'])((?:https?:)?//[^"')\s]+)""", re.IGNORECASE
-)
+_CSS_REMOTE = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])((?:https?:)?//[^"')\s]+)""", re.IGNORECASE)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _RESOURCE_ATTRS = ("src", "href", "data", "poster", "srcset", "background")
-_DATA_SCRIPT_TYPES = (
-    "application/json",
-    "application/vnd.jupyter.widget-state+json",
-    "application/vnd.jupyter.widget-view+json",
-    "text/x-mathjax-config",
-)
+_DATA_SCRIPT_TYPES = ("application/json", "application/vnd.jupyter.widget-state+json")
 
 
 class _ResourceFinder(HTMLParser):
@@ -235,9 +449,7 @@ class _ResourceFinder(HTMLParser):
                 if _REMOTE.match(value):
                     self.remote.append(f"<{tag} {name}={value}>")
             if _CSS_REMOTE.search(attrs.get("style") or ""):
-                self.remote.extend(
-                    f"<{tag} style> {u}" for u in _CSS_REMOTE.findall(attrs["style"])
-                )
+                self.remote.extend(f"<{tag} style> {u}" for u in _CSS_REMOTE.findall(attrs["style"]))
         if tag in ("script", "style"):
             self._in = tag
             self._script_type = (attrs.get("type") or "").lower()
@@ -248,9 +460,7 @@ class _ResourceFinder(HTMLParser):
 
     def handle_data(self, data):
         if self._in == "style":
-            self.remote.extend(
-                f"<style> {u}" for u in _CSS_REMOTE.findall(_CSS_COMMENT.sub("", data))
-            )
+            self.remote.extend(f"<style> {u}" for u in _CSS_REMOTE.findall(_CSS_COMMENT.sub("", data)))
         elif self._in == "script" and self._script_type not in _DATA_SCRIPT_TYPES:
             self.remote.extend(f"<script> {u}" for u in _QUOTED_REMOTE.findall(data))
 
@@ -265,9 +475,9 @@ def remote_resources(page: str) -> list[str]:
 
 
 def local_resources(page: str, deck_dir: Path) -> list[Path]:
-    """Relative script and style-sheet files a page loads, resolved against ``deck_dir``."""
+    """Relative script, style-sheet and image files a page loads, resolved against ``deck_dir``."""
     files = []
-    for match in re.finditer(r"""<(?:script|link)\b[^>]*?(?:src|href)=["']([^"']+)["']""", page):
+    for match in re.finditer(r"""<(?:script|link|img)\b[^>]*?(?:src|href)=["']([^"']+)["']""", page):
         url = html.unescape(match.group(1)).split("?")[0].split("#")[0]
         if url and not _REMOTE.match(url) and ":" not in url:
             files.append(deck_dir / url)
@@ -275,8 +485,7 @@ def local_resources(page: str, deck_dir: Path) -> list[Path]:
 
 
 def css_remote_resources(css_file: Path, _seen: set[Path] | None = None) -> list[str]:
-    """Network URLs a local style sheet loads through ``url()``/``@import``, following local
-    ``@import``s (a reveal.js theme may pull Google Fonts this way)."""
+    """Network URLs a local style sheet loads through ``url()``/``@import``, following local ``@import``s."""
     seen = _seen if _seen is not None else set()
     css_file = css_file.resolve()
     if css_file in seen or not css_file.is_file():
@@ -291,7 +500,7 @@ def css_remote_resources(css_file: Path, _seen: set[Path] | None = None) -> list
 
 
 def check_offline(page: str, deck_dir: Path, name: str) -> None:
-    """Raise ``SlidesError`` if a deck needs the network or misses a vendored file."""
+    """Raise ``SlidesError`` if a deck needs the network or misses a file it loads."""
     remote = remote_resources(page)
     files = local_resources(page, deck_dir)
     for css in (f for f in files if f.suffix == ".css"):
@@ -303,31 +512,49 @@ def check_offline(page: str, deck_dir: Path, name: str) -> None:
         raise SlidesError(f"{name} references files that are missing: {missing[:5]}")
 
 
-# -- index page -----------------------------------------------------------------------------------
-def write_index(out: Path, decks: list[tuple[str, str]], edition: str = "en",
+# -- vendored files, index, build -----------------------------------------------------------------
+def copy_vendor(out: Path) -> None:
+    missing = [f for f in VENDOR_FILES if not (VENDOR / f).is_file()]
+    if missing:
+        raise SlidesError(f"tools/vendor/reveal.js lacks {missing}: restore it from git (it is committed; "
+                          "no npm is needed).")
+    for rel in VENDOR_FILES:
+        target = out / VENDOR_DIRNAME / "reveal.js" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(VENDOR / rel, target)
+
+
+def copy_fonts(out: Path) -> None:
+    fonts = out / FONTS_DIRNAME
+    fonts.mkdir(parents=True, exist_ok=True)
+    for name in ("NotoSansSC-Course.woff2", "OFL.txt"):
+        shutil.copyfile(ROOT / "data" / "fonts" / name, fonts / name)
+
+
+def write_index(out: Path, decks: list[tuple[str, str, int]], edition: str = "en",
                 other: str | None = None) -> Path:
-    """``out/index.html``: one link per deck (relative, so it works from file:// too), in the
-    edition's language; ``other``: the relative URL of the other edition's index, if built."""
+    """``index.html`` of one edition: a link per deck (relative: works from file://)."""
     from tools.build_cjk_font import web_font_css
 
-    items = "\n".join(
-        f'<li><a href="{html.escape(file)}">{html.escape(title)}</a></li>' for file, title in decks
-    )
     up = "../" if EDITION_DIRS.get(edition) else ""
     if edition == "zh-CN":
         lang, title, heading = "zh-CN", "幻灯片", "PyTorch池化与Dropout：幻灯片"
-        intro = ("方向键翻页（向下键看子页），<kbd>Esc</kbd>显示全部幻灯片，<kbd>s</kbd>打开演讲者备注。"
+        intro = ("方向键翻页，<kbd>Esc</kbd>显示全部幻灯片，<kbd>s</kbd>打开演讲者备注（含教师指南的问题与答案）。"
                  "无需联网。")
         link = f'<p><a href="{other}">English edition</a></p>' if other else ""
+        count = "张"
     else:
         lang, title, heading = "en", "Slides", "PyTorch pooling and dropout — slides"
-        intro = ("Arrow keys move between slides (down for sub-slides), <kbd>Esc</kbd> shows the "
-                 "overview, <kbd>s</kbd> opens speaker notes. Works offline.")
+        intro = ("Arrow keys move between slides, <kbd>Esc</kbd> shows the overview, <kbd>s</kbd> opens the "
+                 "speaker notes (the walkthrough's questions and answers). Works offline.")
         link = f'<p><a href="{other}">中文版幻灯片</a></p>' if other else ""
+        count = "slides"
+    items = "\n".join(f'<li><a href="{html.escape(file)}">{html.escape(t)}</a> ({n} {count})</li>'
+                      for file, t, n in decks)
     page = f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>{web_font_css(up + FONTS_DIRNAME)}
-body{{font-family:var(--jp-content-font-family);max-width:44em;margin:3em auto;line-height:1.6}}
+body{{font-family:var(--jp-content-font-family);max-width:44em;margin:3em auto;line-height:1.6;font-size:20px}}
 </style></head>
 <body><h1>{heading}</h1>
 <p>{intro}</p>{link}
@@ -340,116 +567,74 @@ body{{font-family:var(--jp-content-font-family);max-width:44em;margin:3em auto;l
     return index
 
 
-# -- main -----------------------------------------------------------------------------------------
-def load_notebook(path: Path, *, execute: bool, timeout: int, logs: Path):
-    """The notebook to convert: executed in a fresh kernel (runs go to ``logs``) or as committed."""
-    import nbformat
-
-    if not execute:
-        return nbformat.read(path, as_version=4)
-    from tools.run_notebooks import execute_notebook
-
-    nb, _ = execute_notebook(path, timeout=timeout, env={"COURSE_LOGS_DIR": str(logs)})
-    return nb
+def slide_source(lesson: Path, edition: str) -> Path:
+    folder = SOURCES / EDITION_DIRS[edition] if EDITION_DIRS[edition] else SOURCES
+    return folder / f"{lesson.stem}.md"
 
 
-def build(
-    notebooks: list[Path],
-    out: Path,
-    *,
-    execute: bool = True,
-    timeout: int = 300,
-    quiet: bool = False,
-    edition: str = "en",
-    other: str | None = None,
-) -> list[Path]:
-    """Build one deck per notebook into ``out`` (``edition="zh-CN"``: into ``out/zh-CN/``, sharing
-    ``out/vendor`` and ``out/fonts``); return the deck paths. Raises ``SlidesError``.
-    ``other``: link of the other edition's index (relative to this edition's index)."""
-    from tools.build_cjk_font import install_web_font
+def build(lessons: list[Path] | None = None, out: Path | None = None, *, executed: Path | None = None,
+          edition: str | None = None, quiet: bool = False, execute: bool = False,
+          require_outputs: bool | None = None) -> list[Path]:
+    """Decks for ``lessons`` (default: every lesson with a slide source, both editions) into ``out``.
 
-    out.mkdir(parents=True, exist_ok=True)
-    ensure_vendor(out / VENDOR_DIRNAME, quiet=quiet)
-    install_web_font(out / FONTS_DIRNAME)
-    folder, up = out / EDITION_DIRS[edition], "../" if EDITION_DIRS[edition] else ""
-    folder.mkdir(parents=True, exist_ok=True)
-    decks, failed, entries = [], [], []
-    with tempfile.TemporaryDirectory(prefix="course-slides-logs-") as logs:
-        for path in notebooks:
-            path = Path(path)
+    ``executed``: the folder of executed notebooks (default build/notebooks/; the Chinese ones in its
+    zh-CN/). A lesson whose executed copy is missing is an error, unless ``require_outputs`` is False
+    (then its committed notebook is used and each missing picture says so on its slide).
+    """
+    if execute:
+        raise SlidesError("build_slides no longer executes notebooks: run `make demo`, then `make slides`.")
+    out = Path(out or ROOT / "build" / "slides")
+    executed = Path(executed or EXECUTED)
+    if require_outputs is None:
+        require_outputs = lessons is None
+    editions = [edition] if edition else list(EDITION_DIRS)
+    if lessons is None:
+        lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    qs = questions()
+    copy_vendor(out)
+    copy_fonts(out)
+    written: list[Path] = []
+    for ed in editions:
+        deck_dir = out / EDITION_DIRS[ed] if EDITION_DIRS[ed] else out
+        deck_dir.mkdir(parents=True, exist_ok=True)
+        index_entries = []
+        for lesson in lessons:
+            source = slide_source(lesson, ed)
+            if not source.is_file():
+                raise SlidesError(f"no slide source {source} for {lesson.name}: write one (see this tool's help)")
+            nb_path = (executed / EDITION_DIRS[ed] if EDITION_DIRS[ed] else executed) / lesson.name
+            if not nb_path.is_file() and not require_outputs:
+                nb_path = (ROOT / "notebooks" / EDITION_DIRS[ed] if EDITION_DIRS[ed] else ROOT / "notebooks") \
+                    / lesson.name
+            nb = Notebook(nb_path, require_outputs=require_outputs)
+            deck = render_deck(source, nb, ed, deck_dir, qs, "assets")
+            path = write_deck(deck, deck_dir, ed)
+            written.append(path)
+            index_entries.append((path.name, deck.title, deck.slide_count))
             if not quiet:
-                print(f"slides {path.name} ...", end=" ", flush=True)
-            status = "ok"
-            try:
-                nb = load_notebook(path, execute=execute, timeout=timeout, logs=Path(logs))
-            except Exception as err:  # a broken lesson still gets a deck, without outputs
-                failed.append(f"{path.name}: {str(err).splitlines()[0]}")
-                status = "built WITHOUT outputs (execution failed)"
-                nb = _read(path)
-            page = notebook_to_slides(nb, path.stem, up, "zh" if up else "en")  # ISO 639-1
-            deck = folder / f"{path.stem}.slides.html"
-            check_offline(page, folder, deck.name)
-            deck.write_text(page, encoding="utf-8")
-            decks.append(deck)
-            entries.append((deck.name, notebook_title(nb) or path.stem))
-            if not quiet:
-                print(status, flush=True)
-    write_index(folder, entries, edition, other)
-    if failed:
-        raise SlidesError(
-            "decks built, but these notebooks failed to execute (their decks show "
-            "code without outputs):\n  " + "\n  ".join(failed)
-        )
-    return decks
-
-
-def _read(path: Path):
-    import nbformat
-
-    return nbformat.read(path, as_version=4)
+                print(f"{ed:5} {path.relative_to(out)}: {deck.slide_count} slides, "
+                      f"{deck.notes_count} with speaker notes")
+        other = None
+        if len(editions) > 1:
+            other = "zh-CN/index.html" if ed == "en" else "../index.html"
+        write_index(deck_dir, index_entries, ed, other)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tools.run_notebooks import lesson_notebooks
-
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: every lesson)")
-    parser.add_argument(
-        "--out", type=Path, default=None, help="output folder (default build/slides)"
-    )
-    parser.add_argument("--no-execute", action="store_true", help="convert without running")
-    parser.add_argument("--timeout", type=int, default=300, help="seconds per cell when executing")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
+    parser.add_argument("--executed", type=Path, default=EXECUTED,
+                        help="folder of executed notebooks (default build/notebooks, from `make demo`)")
+    parser.add_argument("--edition", choices=sorted(EDITION_DIRS), default=None)
     args = parser.parse_args(argv)
-
-    if args.notebooks:  # each to its edition's folder: notebooks/zh-CN/ ones to zh-CN/
-        zh = [p for p in args.notebooks if "zh-CN" in p.resolve().parts]
-        editions = {"en": [p for p in args.notebooks if p not in zh], "zh-CN": zh}
-    else:
-        editions = {edition: lesson_notebooks(edition) for edition in EDITION_DIRS}
-    editions = {edition: paths for edition, paths in editions.items() if paths}
-    if not editions:
-        print("No notebooks found in notebooks/.", file=sys.stderr)
-        return 1
-    both = len(editions) == 2
-    if args.out is None:
-        from utils.environment import build_dir  # imports torch: only when it is needed
-
-        args.out = build_dir() / "slides"
-    out = args.out.resolve()
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    decks = []
+    t0 = time.monotonic()
     try:
-        for edition, notebooks in editions.items():
-            other = ("zh-CN/index.html" if edition == "en" else "../index.html") if both else None
-            decks += build(notebooks, out, execute=not args.no_execute, timeout=args.timeout,
-                           edition=edition, other=other)
+        paths = build(out=args.out, executed=args.executed, edition=args.edition, require_outputs=True)
     except SlidesError as err:
-        print(f"\nmake slides: {err}", file=sys.stderr)
+        print(f"make slides: {err}", file=sys.stderr)
         return 1
-    print(f"{len(decks)} decks in {out}; open {out / 'index.html'} (works offline, also from "
-          f"file://); 中文版: {out / 'zh-CN' / 'index.html'}")
+    print(f"{len(paths)} decks in {args.out} ({time.monotonic() - t0:.1f} s); open {args.out / 'index.html'}")
     return 0
 
 

@@ -9,6 +9,8 @@ A lesson's CORE is every cell before its "Deep dive (optional)" heading. Measure
   same in every lesson);
 * self-study minutes = words / 130 + code lines / 24 (reading speeds for technical prose and for code
   read line by line), so the issue's budget of 1,300 words and 120 lines is 15 minutes.
+A Markdown cell that only shows a picture (a TensorBoard screenshot, ``![alt](file.png)``) is looked at,
+not read: it is not counted (its alt text is for screen readers).
 For the Chinese edition (``notebooks/zh-CN/``) prose is counted in CJK characters read at 300 per minute.
 ``assert`` lines are counted in the whole notebook (the course allows at most 15 per lesson, 60 in all).
 """
@@ -49,12 +51,17 @@ def is_deep_dive(cell) -> bool:
         "Deep dive" in first or "深入" in first)
 
 
+def is_picture(cell) -> bool:
+    return cell.cell_type == "markdown" and re.fullmatch(r"\s*!\[[^\]]*\]\([^)\s]+\)\s*", cell.source) is not None
+
+
 def core_cells(nb) -> list:
     cells = []
     for cell in nb.cells:
         if is_deep_dive(cell):
             break
-        cells.append(cell)
+        if not is_picture(cell):
+            cells.append(cell)
     return cells
 
 

@@ -1,279 +1,211 @@
-"""tools/build_slides.py: decks that need no network.
+"""tools/build_slides.py: projector decks from the executed lessons, offline, without npm.
 
-Builds the deck of notebooks/00_start_here.ipynb (plus a small notebook with formulas) into a
-temporary folder with the real npm packages, then checks (a) that no script, style sheet, image or
-import in the page or in the style sheets it loads points at the network, and (b) in headless
-Chromium with every non-file request blocked, that reveal.js starts and MathJax typesets formulas.
-
-Needs npm (the first run downloads the pinned packages; later runs use npm's cache). Without npm the
-tests skip with a reason, except under CI (env ``CI`` set), where they fail.
+The browser test walks every slide of every deck of both editions with reveal.js's own API at 1280×720:
+no slide is taller (or wider) than the view, code is at least 18 px, pictures load, nothing shows a
+headless artefact, every walkthrough question of a lesson is in its deck's speaker notes, and no request
+leaves the deck's folder. The decks are built from `make demo`'s executed notebooks when they are there
+and current, else from the test session's own executions (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import build_slides
 import nbformat
 import pytest
-from build_slides import (
-    RELATIVE_URLS,
-    VENDOR_DIRNAME,
-    VENDOR_PACKAGES,
-    SlidesError,
-    check_offline,
-    css_remote_resources,
-    remote_resources,
-)
-from conftest import allow_only
-
-pytestmark = pytest.mark.slow  # executes lessons, vendors reveal.js with npm
 
 ROOT = Path(__file__).resolve().parents[2]
-START_HERE = ROOT / "notebooks" / "00_start_here.ipynb"
-IN_CI = bool(os.environ.get("CI"))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+sys.path.insert(0, str(ROOT / "tools"))
+
+import build_slides  # noqa: E402
+from build_slides import ARTEFACTS, SlidesError  # noqa: E402
+
+EDITIONS = {"en": ROOT / "notebooks", "zh-CN": ROOT / "notebooks" / "zh-CN"}
+VIEW = {"width": 1280, "height": 720}
 
 
-def _need(condition: bool, reason: str) -> None:
-    if not condition:
-        if IN_CI:
-            pytest.fail(f"{reason} (required under CI)")
-        pytest.skip(reason)
+def lessons(edition: str = "en") -> list[Path]:
+    return sorted(EDITIONS[edition].glob("[0-9][0-9]_*.ipynb"))
 
 
-FORMULA_MARKDOWN = (
-    "# Formula check · 公式\n\n"
-    "$$o = \\left\\lfloor \\frac{n + 2p - d(k-1) - 1}{s} \\right\\rfloor + 1$$\n\n"
-    "inline: kept values are scaled by $\\frac{1}{1-p}$."
-)
+def _current(executed: Path, source: Path) -> bool:
+    return executed.is_file() and executed.stat().st_mtime >= source.stat().st_mtime
 
 
 @pytest.fixture(scope="module")
-def decks(tmp_path_factory):
-    """Decks for 00_start_here and a formula notebook, built once with the real vendored packages."""
-    _need(shutil.which("npm") is not None, "npm is not installed: cannot vendor reveal.js")
+def executed_dir(request, tmp_path_factory) -> Path:
+    """Executed lessons of both editions: build/notebooks/ when `make demo` wrote them after the last
+    change of each lesson, else each lesson executed once in this test session."""
+    build = ROOT / "build" / "notebooks"
+    wanted = {ed: [(build / build_slides.EDITION_DIRS[ed] / p.name, p) for p in lessons(ed)] for ed in EDITIONS}
+    if all(_current(e, s) for pairs in wanted.values() for e, s in pairs):
+        return build
+    runs = request.getfixturevalue("notebook_runs")
+    out = tmp_path_factory.mktemp("executed")
+    for ed, pairs in wanted.items():
+        for _, source in pairs:
+            target = out / build_slides.EDITION_DIRS[ed] / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(runs(source.relative_to(ROOT).as_posix()).nb, target)
+    return out
+
+
+@pytest.fixture(scope="module")
+def decks(executed_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("slides")
-    formula = out.parent / "formula_check.ipynb"
+    paths = build_slides.build(out=out, executed=executed_dir, quiet=True, require_outputs=True)
+    return out, paths
+
+
+# -- without a browser ---------------------------------------------------------------------------
+def test_walkthrough_questions_are_read_per_lesson():
+    qs = build_slides.questions()
+    by_lesson = {q.lesson for q in qs}
+    assert {"00", "01", "02", "03", "04", "05"} <= by_lesson, by_lesson
+    assert all(q.question["en"] and q.answer["en"] for q in qs)
+    assert any(q.question["zh-CN"] != q.question["en"] for q in qs)  # the Chinese half is split off
+
+
+def test_a_headless_artefact_stops_the_build(tmp_path):
+    """A slide that would show `<... object at 0x...>` or the headless TensorBoard hint is an error."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_markdown_cell(
-            FORMULA_MARKDOWN, metadata={"slideshow": {"slide_type": "slide"}}
-        ),
-        nbformat.v4.new_code_cell("x = 1", metadata={"slideshow": {"slide_type": "skip"}}),
-    ]
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
-    nbformat.write(nb, formula)
-    paths = build_slides.build([START_HERE, formula], out, execute=False, quiet=True)
-    return out, {p.name: p for p in paths}
+    code = nbformat.v4.new_code_cell("viewer")
+    code["id"] = "artefact"
+    code.outputs = [nbformat.v4.new_output("execute_result", data={
+        "text/plain": "<utils.viewer.PairViewer object at 0x7f00>"}, execution_count=1)]
+    nb.cells = [code]
+    path = tmp_path / "00_x.ipynb"
+    nbformat.write(nb, path)
+    source = tmp_path / "00_x.md"
+    source.write_text("# Title\n\n---\n## A viewer\n\n[output artefact]\n", encoding="utf-8")
+    with pytest.raises(SlidesError, match="object at 0x"):
+        build_slides.render_deck(source, build_slides.Notebook(path), "en", tmp_path / "out", [], "assets")
 
 
-# -- the offline check itself can fail ----------------------------------------------------------
-@pytest.mark.parametrize(
-    "page",
-    [
-        '<script src="https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js"></script>',
-        '<link rel="stylesheet" href="//unpkg.com/reveal.js@4.0.2/dist/reveal.css">',
-        "<script type=\"module\">import mermaid from 'https://cdn.example/mermaid.mjs';</script>",
-        "<script>var s = 'https://unpkg.com/' + '@jupyter-widgets/html-manager';</script>",
-        '<style>@import url("https://fonts.googleapis.com/css?family=Lato");</style>',
-        '<div style="background: url(https://example.com/a.png)"></div>',
-        '<img src="http://example.com/a.png">',
-    ],
-)
-def test_remote_resources_are_found(page):
-    assert remote_resources(page), page
+def test_a_missing_cell_says_what_to_do(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    path = tmp_path / "00_x.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(SlidesError, match="no cell with id"):
+        build_slides.Notebook(path).code("nope")
+    with pytest.raises(SlidesError, match="make demo"):
+        build_slides.Notebook(tmp_path / "absent.ipynb")
 
 
-@pytest.mark.parametrize(
-    "page",
-    [
-        '<a href="https://pytorch.org">a link the reader may click</a>',
-        '<script src="vendor/node_modules/requirejs/require.js"></script>',
-        "<script>// see https://github.com/hakimel/reveal.js#configuration\nvar x = 1;</script>",
-        "<style>/* https://meyerweb.com/eric/tools/color-blend */ body { color: red }</style>",
-        '<img src="data:image/png;base64,iVBORw0KGgo=">',
-        '<script type="application/vnd.jupyter.widget-state+json">{"u": "https://x.org"}</script>',
-    ],
-)
-def test_links_comments_and_data_are_not_resources(page):
-    assert remote_resources(page) == []
+def test_every_lesson_has_a_slide_source_in_both_editions():
+    for ed in EDITIONS:
+        for lesson in lessons(ed):
+            assert build_slides.slide_source(lesson, ed).is_file(), (ed, lesson.name)
 
 
-def test_canary_nbconvert_defaults_are_not_offline(tmp_path):
-    """The reason this tool exists: a stock deck would load its scripts from CDNs."""
-    from nbconvert import SlidesExporter
-
-    page, _ = SlidesExporter().from_notebook_node(nbformat.read(START_HERE, as_version=4))
-    remote = remote_resources(page)
-    assert any("reveal.js" in r for r in remote) and any("require" in r for r in remote)
-    with pytest.raises(SlidesError, match="network"):
-        check_offline(page, tmp_path, "stock.slides.html")
+def test_reveal_is_vendored_with_its_licence():
+    vendor = ROOT / "tools" / "vendor" / "reveal.js"
+    assert "MIT" in (vendor / "LICENSE").read_text(encoding="utf-8")
+    for rel in build_slides.VENDOR_FILES:
+        assert (vendor / rel).is_file(), rel
 
 
-def test_urls_are_relative():
-    for trait, url in RELATIVE_URLS.items():
-        assert not url.startswith(("/", "http:", "https:", "file:")), (trait, url)
-        assert url.startswith(VENDOR_DIRNAME + "/"), (trait, url)
+@pytest.mark.slow
+def test_make_slides_needs_no_npm_and_no_network(executed_dir, tmp_path):
+    """The build as `make slides` runs it, with a PATH that holds no npm (nor anything else) and every
+    proxy pointing at a closed port."""
+    from conftest import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(PATH=str(empty), http_proxy=closed, https_proxy=closed, HTTP_PROXY=closed, HTTPS_PROXY=closed)
+    out = tmp_path / "slides"
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "build_slides.py"), "--out", str(out),
+                           "--executed", str(executed_dir)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for ed in EDITIONS:
+        folder = out / build_slides.EDITION_DIRS[ed]
+        assert sorted(p.name for p in folder.glob("[0-9][0-9]_*.html")) == [
+            p.with_suffix(".html").name for p in lessons(ed)]
 
 
-def test_missing_npm_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-    with pytest.raises(SlidesError, match="Install Node.js"):
-        build_slides.ensure_vendor(tmp_path / "vendor")
+# -- in Chromium ---------------------------------------------------------------------------------
+WALK = """async () => {
+    const out = [];
+    const height = Reveal.getConfig().height, width = Reveal.getConfig().width;
+    for (const slide of Reveal.getSlides()) {
+        const {h, v} = Reveal.getIndices(slide);
+        Reveal.slide(h, v);
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const imgs = [...slide.querySelectorAll('img')];
+        await Promise.all(imgs.map((i) => i.decode().catch(() => null)));
+        const box = slide.getBoundingClientRect();
+        const codes = [...slide.querySelectorAll('pre code')].map((c) => parseFloat(getComputedStyle(c).fontSize));
+        out.push({
+            index: `${h}/${v || 0}`, height, width,
+            scrollHeight: slide.scrollHeight, scrollWidth: slide.scrollWidth,
+            codeSizes: codes,
+            codeOverflow: [...slide.querySelectorAll('pre code')].some((c) => c.scrollWidth > c.clientWidth + 1),
+            images: imgs.map((i) => ({src: i.getAttribute('src'), ok: i.naturalWidth > 0, alt: i.alt,
+                                      bottom: i.getBoundingClientRect().bottom - box.top})),
+            text: slide.innerText,
+            notes: (slide.querySelector('aside.notes') || {}).textContent || '',
+        });
+    }
+    return out;
+}"""
 
 
-# -- real decks -----------------------------------------------------------------------------------
-def test_vendored_packages_are_the_pinned_versions(decks):
-    out, _ = decks
-    for name, version in VENDOR_PACKAGES.items():
-        assert build_slides.installed_version(out / VENDOR_DIRNAME, name) == version
-    assert build_slides.missing_packages(out / VENDOR_DIRNAME) == []
-
-
-def test_start_here_deck_has_no_remote_resource(decks):
-    out, paths = decks
-    page = paths["00_start_here.slides.html"].read_text(encoding="utf-8")
-    assert remote_resources(page) == []
-    check_offline(page, out, "00_start_here.slides.html")  # also every local file exists
-    for url in RELATIVE_URLS.values():
-        assert url.split("?")[0] in page
-
-
-def test_theme_css_check_follows_imports(decks):
-    """reveal.js's 'simple' theme imports Google Fonts; 'white' (ours) loads its own font files."""
-    out, _ = decks
-    themes = out / VENDOR_DIRNAME / "node_modules" / "reveal.js" / "dist" / "theme"
-    assert any("fonts.googleapis.com" in r for r in css_remote_resources(themes / "simple.css"))
-    assert css_remote_resources(themes / "white.css") == []
-
-
-def test_deck_follows_slide_metadata(decks):
-    """Cells marked skip (the setup cell) are left out; every section heading is a slide."""
-    _, paths = decks
-    page = paths["00_start_here.slides.html"].read_text(encoding="utf-8")
-    nb = nbformat.read(START_HERE, as_version=4)
-    for cell in nb.cells:
-        kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
-        first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-        probe = first_line.lstrip("# ").split(" / ")[0].split("`")[0][:20]
-        if kind == "skip" and cell.cell_type == "code":
-            assert "seed_everything(0)" not in page
-        elif kind == "slide" and cell.cell_type == "markdown" and probe:
-            assert probe in page, probe
-    assert page.count("<section") >= sum(
-        c.metadata.get("slideshow", {}).get("slide_type") == "slide" for c in nb.cells
-    )
-
-
-def test_saved_widget_state_does_not_pull_the_renderer(decks):
-    _, paths = decks
-    page = paths["formula_check.slides.html"].read_text(encoding="utf-8")
-    assert "unpkg" not in page and remote_resources(page) == []
-
-
-def test_index_links_every_deck(decks):
-    out, paths = decks
-    index = (out / "index.html").read_text(encoding="utf-8")
-    for name in paths:
-        assert f'href="{name}"' in index
-
-
-# -- in a browser, offline ------------------------------------------------------------------------
 @pytest.mark.browser
-def test_decks_render_offline_in_chromium(decks):
-    """Every request that is not file:// is blocked; reveal.js must start and MathJax typeset."""
-    _need(CHROMIUM is not None, "chromium is not installed (apt-get install -y chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    out, paths = decks
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        try:
-            for name in ("formula_check.slides.html", "00_start_here.slides.html"):
-                page = browser.new_page()
-                errors = []
-                page.on("pageerror", lambda err, errors=errors: errors.append(str(err)))
+@pytest.mark.slow
+def test_every_slide_fits_the_projector_and_carries_the_walkthrough(decks):
+    from conftest import CHROMIUM, allow_only, browser_or_skip
 
-                blocked = allow_only(page, "file:", "data:", "about:")
-                page.goto(paths[name].as_uri())
-                page.wait_for_function("!!document.querySelector('.reveal.ready')", timeout=20000)
-                page.wait_for_function(
-                    "window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0",
-                    timeout=20000,
-                )
-                assert blocked == [], f"{name} tried the network: {blocked}"
-                assert errors == [], f"{name}: JavaScript errors {errors}"
-                if name.startswith("formula"):
-                    typeset = page.evaluate("document.querySelectorAll('.MathJax_CHTML').length")
-                    failed = page.evaluate("document.querySelectorAll('.MathJax_Error').length")
-                    assert typeset >= 2 and failed == 0, (typeset, failed)
-                    assert "\\frac" not in page.inner_text(".reveal .slides")
+    browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    out, paths = decks
+    qs = build_slides.questions()
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for path in paths:
+                lang = "zh-CN" if path.parent.name == "zh-CN" else "en"
+                name = f"{lang}/{path.name}"
+                page = browser.new_page(viewport=VIEW)
+                folder = path.parent.resolve().as_uri()
+                shared = out.resolve().as_uri()  # vendor/ and fonts/ are shared by both editions
+                blocked = allow_only(page, folder + "/", shared + "/vendor/", shared + "/fonts/", "data:",
+                                     "about:")
+                page.goto(path.as_uri())
+                page.wait_for_function("!!document.querySelector('.reveal.ready')", timeout=20_000)
+                slides = page.evaluate(WALK)
                 page.close()
+                assert slides, name
+                if blocked:
+                    problems.append(f"{name} asked for {blocked[:3]} outside its folder")
+                notes = " ".join(s["notes"] for s in slides)
+                for s in slides:
+                    where = f"{name} slide {s['index']}"
+                    if s["scrollHeight"] > s["height"] + 1:
+                        problems.append(f"{where} is {s['scrollHeight']} px tall (view {s['height']})")
+                    if s["scrollWidth"] > s["width"] + 1 or s["codeOverflow"]:
+                        problems.append(f"{where} is wider than the view")
+                    if any(size < 18 for size in s["codeSizes"]):
+                        problems.append(f"{where} has code at {min(s['codeSizes'])} px (< 18)")
+                    for img in s["images"]:
+                        if not img["ok"] or len(img["alt"]) < 3:
+                            problems.append(f"{where}: picture {img['src']} did not load or has no alt text")
+                        if img["bottom"] > s["height"] + 1:
+                            problems.append(f"{where}: picture {img['src']} ends below the view")
+                    for bad in ARTEFACTS:
+                        if bad in s["text"] or bad in s["notes"]:
+                            problems.append(f"{where} shows {bad!r}")
+                for q in (q for q in qs if q.lesson == path.name[:2]):
+                    asked = " ".join((q.question.get(lang) or q.question["en"]).replace("`", "").split()[:4])
+                    if asked not in " ".join(notes.split()):
+                        problems.append(f"{name}: the walkthrough's question {asked!r}… is not in the notes")
         finally:
             browser.close()
-
-
-def test_command_line_builds_into_out(tmp_path, decks):
-    """`python tools/build_slides.py NB --out DIR --no-execute` exits 0 and writes the deck."""
-    out, _ = decks
-    target = tmp_path / "deck"
-    target.mkdir()
-    (target / VENDOR_DIRNAME).symlink_to(out / VENDOR_DIRNAME, target_is_directory=True)
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "tools" / "build_slides.py"),
-            str(START_HERE),
-            "--out",
-            str(target),
-            "--no-execute",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert (target / "00_start_here.slides.html").is_file()
-    assert "installing" not in result.stdout  # the vendored packages were reused
-
-
-def test_every_lesson_converts_offline(decks):
-    """One deck per lesson (as committed, without executing), each passing the offline check."""
-    from run_notebooks import lesson_notebooks
-
-    out, _ = decks
-    lessons = lesson_notebooks()
-    paths = build_slides.build(lessons, out, execute=False, quiet=True)
-    assert [p.name for p in paths] == [f"{n.stem}.slides.html" for n in lessons]
-    for path in paths:
-        page = path.read_text(encoding="utf-8")
-        assert remote_resources(page) == [], path.name
-        assert "seed_everything(0)" not in page, f"{path.name}: the setup cell should be 'skip'"
-
-
-def test_chinese_edition_decks_share_vendor_and_fonts(decks):
-    """`make slides` per edition: the Chinese decks go to zh-CN/, load ../vendor and ../fonts."""
-    from run_notebooks import lesson_notebooks
-
-    out, _ = decks
-    lessons = lesson_notebooks("zh-CN")
-    paths = build_slides.build(lessons, out, execute=False, quiet=True, edition="zh-CN",
-                               other="../index.html")
-    assert [p.relative_to(out).as_posix() for p in paths] == [
-        f"zh-CN/{n.stem}.slides.html" for n in lessons]
-    for path in paths:
-        page = path.read_text(encoding="utf-8")
-        assert remote_resources(page) == [], path.name
-        check_offline(page, path.parent, path.name)
-        assert "../vendor/node_modules/reveal.js/dist/reveal.js" in page
-        assert 'url("../fonts/NotoSansSC-Course.woff2")' in page
-    assert (out / "fonts" / "NotoSansSC-Course.woff2").is_file()
-    index = (out / "zh-CN" / "index.html").read_text(encoding="utf-8")
-    assert 'href="../index.html"' in index and all(f'href="{p.name}"' in index for p in paths)
+    assert not problems, "\n".join(problems)
