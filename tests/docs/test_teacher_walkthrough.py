@@ -185,8 +185,10 @@ def test_tools_and_make_targets_named_exist():
 
 
 def anchors(markdown: str) -> set[str]:
-    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
-            for h in re.findall(r"^#+\s+(.*)$", markdown, re.M)}
+    """GitHub's heading slugs, and explicit <a id="..."> anchors."""
+    return set(re.findall(r'<a id="([^"]+)"', markdown)) | {
+        re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+        for h in re.findall(r"^#+\s+(.*)$", markdown, re.M)}
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
@@ -335,8 +337,7 @@ def test_network_shape_actual_size_and_cifar_steps():
     side = nn.MaxPool2d(3)(torch.zeros(1, 3, 128, 128)).shape[-1]
     assert_in_answers("Q09", "128×128", f"{side}×{side}")
     batches = [len(b) for b in DataLoader(list(range(10_000)), batch_size=64)]
-    assert_in_answers("Q10", f"{len(batches)} ", f"0 … {len(batches) - 1}".replace(" … ", " "), f"{batches[-1]} ",
-                      f"{len(batches) - 1} × 64 + {batches[-1]}")
+    assert_in_answers("Q10", str(len(batches)), f"{len(batches) - 1} × 64 + {batches[-1]}")
 
 
 def test_average_pooling_answers():
@@ -347,7 +348,9 @@ def test_average_pooling_answers():
     out = nn.AvgPool2d(3, ceil_mode=True)(GRID)[0, 0]
     divisors = (nn.AvgPool2d(3, ceil_mode=True, divisor_override=1)(GRID)[0, 0] / out).round().int()
     assert divisors.flatten().tolist() == [9, 6, 6, 4]
-    assert_in_answers("Q11", "6, 6", "4", "9")
+    for answer in answers("Q11").values():
+        after = set(re.findall(r"\d+", answer.split("`")[-1]))  # the words after the tensor
+        assert {"9", "6", "4"} <= after, answer
     ones = torch.ones(1, 1, 4, 4)
     assert nn.AvgPool2d(3, stride=1, padding=1)(ones)[0, 0, 0, 0].item() == pytest.approx(4 / 9)
     assert nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)(ones)[0, 0, 0, 0].item() == 1.0
