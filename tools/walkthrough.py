@@ -35,7 +35,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = {"en": ROOT / "docs" / "teacher_walkthrough.md", "zh-CN": ROOT / "docs" / "teacher_walkthrough.zh-CN.md"}
+DOCS = {
+    "en": ROOT / "docs" / "teacher_walkthrough.md",
+    "zh-CN": ROOT / "docs" / "teacher_walkthrough.zh-CN.md",
+}
 
 #: Minutes per action, as the plan's table costs them (questions at the upper end of 1–1.5).
 MINUTES_PER_CELL, MINUTES_PER_VIEW, MINUTES_PER_QUESTION = 0.5, 1.5, 1.5
@@ -44,8 +47,12 @@ CLASS_MINUTES, STUDENT_MINUTES_AT_LEAST = 45, 12
 
 HEADING = re.compile(
     r"^### (?P<id>Q\d+) · (?P<lesson>\d\d) (?:§(?P<section>\d+)|(?:Exercise|练习) (?P<exercise>\d+))"
-    r" · (?:(?:core|课上) (?P<segment>S\d+)|bank|题库)\s*$")
-PARAGRAPH = {"question": re.compile(r"^\*\*(?:Q:|问：)\*\*\s*"), "answer": re.compile(r"^\*\*(?:A:|答：)\*\*\s*")}
+    r" · (?:(?:core|课上) (?P<segment>S\d+)|bank|题库)\s*$"
+)
+PARAGRAPH = {
+    "question": re.compile(r"^\*\*(?:Q:|问：)\*\*\s*"),
+    "answer": re.compile(r"^\*\*(?:A:|答：)\*\*\s*"),
+}
 PLAN_ROW = re.compile(r"^\|\s*(S\d+)\s*\|(.*)\|\s*$")
 #: Where a walkthrough points into a lesson: "01 §5", "01 Exercise 1", "01 练习 1".
 REFERENCE = re.compile(r"\b(\d\d) (?:§(\d+)|(?:Exercise|练习) ?(\d+))")
@@ -80,20 +87,30 @@ def questions(lang: str = "en", text: str | None = None) -> list[dict]:
         if not heading:
             raise WalkthroughError(
                 f"{name}:{number}: {line!r} is not a question heading; write e.g. "
-                "'### Q04 · 01 §2 · core S3' or '### Q10 · 01 Exercise 4 · bank'")
-        item = {"id": heading["id"], "lesson": heading["lesson"],
-                "section": int(heading["section"]) if heading["section"] else None,
-                "exercise": int(heading["exercise"]) if heading["exercise"] else None,
-                "segment": heading["segment"], "core": heading["segment"] is not None}
-        item["where"] = (f"{item['lesson']} §{item['section']}" if item["section"] is not None
-                         else f"{item['lesson']} Exercise {item['exercise']}")
+                "'### Q04 · 01 §2 · core S3' or '### Q10 · 01 Exercise 4 · bank'"
+            )
+        item = {
+            "id": heading["id"],
+            "lesson": heading["lesson"],
+            "section": int(heading["section"]) if heading["section"] else None,
+            "exercise": int(heading["exercise"]) if heading["exercise"] else None,
+            "segment": heading["segment"],
+            "core": heading["segment"] is not None,
+        }
+        item["where"] = (
+            f"{item['lesson']} §{item['section']}"
+            if item["section"] is not None
+            else f"{item['lesson']} Exercise {item['exercise']}"
+        )
         body = _paragraphs(lines[number:])
         for key, start in PARAGRAPH.items():
             paragraph = next((p for p in body if start.match(p)), None)
             if paragraph is None:
-                raise WalkthroughError(f"{name}:{number}: {item['id']} has no "
-                                       f"{'**Q:**' if key == 'question' else '**A:**'} paragraph "
-                                       f"(Chinese: {'**问：**' if key == 'question' else '**答：**'})")
+                raise WalkthroughError(
+                    f"{name}:{number}: {item['id']} has no "
+                    f"{'**Q:**' if key == 'question' else '**A:**'} paragraph "
+                    f"(Chinese: {'**问：**' if key == 'question' else '**答：**'})"
+                )
             item[key] = start.sub("", paragraph).strip()
         found.append(item)
     ids = [q["id"] for q in found]
@@ -139,39 +156,59 @@ def plan(lang: str = "en", text: str | None = None) -> list[dict]:
         cells = [c.strip() for c in match.group(2).split("|")]
         where = f"{name}, plan row {match.group(1)}"
         if len(cells) != 8:
-            raise WalkthroughError(f"{where}: 9 columns expected (segment, clock, lessons, cells, views, "
-                                   f"questions, students, other, minutes), found {len(cells) + 1}")
+            raise WalkthroughError(
+                f"{where}: 9 columns expected (segment, clock, lessons, cells, views, "
+                f"questions, students, other, minutes), found {len(cells) + 1}"
+            )
         clock = re.fullmatch(r"(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)", cells[0])
         if not clock:
             raise WalkthroughError(f"{where}: the clock {cells[0]!r} should read like 4–11.5")
-        row = {"segment": match.group(1), "start": float(clock[1]), "end": float(clock[2]),
-               "lessons": cells[1]}
-        for key, cell in zip(("cells", "views", "questions", "students", "other", "minutes"), cells[2:],
-                             strict=True):
+        row = {
+            "segment": match.group(1),
+            "start": float(clock[1]),
+            "end": float(clock[2]),
+            "lessons": cells[1],
+        }
+        for key, cell in zip(
+            ("cells", "views", "questions", "students", "other", "minutes"), cells[2:], strict=True
+        ):
             row[key] = _number(cell, where) if cell not in ("", "–", "-") else 0.0
-        row["costed"] = (row["cells"] * MINUTES_PER_CELL + row["views"] * MINUTES_PER_VIEW
-                         + row["questions"] * MINUTES_PER_QUESTION + row["students"] + row["other"])
+        row["costed"] = (
+            row["cells"] * MINUTES_PER_CELL
+            + row["views"] * MINUTES_PER_VIEW
+            + row["questions"] * MINUTES_PER_QUESTION
+            + row["students"]
+            + row["other"]
+        )
         rows.append(row)
     return rows
 
 
 def references(text: str) -> list[tuple[str, str, int]]:
     """Every place ``text`` points into a lesson: ``(lesson, "section" | "exercise", number)``."""
-    return [(lesson, "section" if section else "exercise", int(section or exercise))
-            for lesson, section, exercise in REFERENCE.findall(text)]
+    return [
+        (lesson, "section" if section else "exercise", int(section or exercise))
+        for lesson, section, exercise in REFERENCE.findall(text)
+    ]
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--json"]:
-        print(json.dumps(questions(argv[1] if len(argv) > 1 else "en"), ensure_ascii=False, indent=1))
+        print(
+            json.dumps(questions(argv[1] if len(argv) > 1 else "en"), ensure_ascii=False, indent=1)
+        )
         return 0
     for lang in DOCS:
         rows, bank = plan(lang), questions(lang)
         total = sum(r["costed"] for r in rows)
-        low = total - sum(r["questions"] for r in rows) * (MINUTES_PER_QUESTION - MINUTES_PER_QUESTION_LOW)
-        print(f"{lang}: {len(rows)} segments, {low:g}–{total:g} min (class {CLASS_MINUTES}), "
-              f"students' own work {sum(r['students'] for r in rows):g} min; "
-              f"{len(bank)} questions, {sum(q['core'] for q in bank)} asked in class")
+        low = total - sum(r["questions"] for r in rows) * (
+            MINUTES_PER_QUESTION - MINUTES_PER_QUESTION_LOW
+        )
+        print(
+            f"{lang}: {len(rows)} segments, {low:g}–{total:g} min (class {CLASS_MINUTES}), "
+            f"students' own work {sum(r['students'] for r in rows):g} min; "
+            f"{len(bank)} questions, {sum(q['core'] for q in bank)} asked in class"
+        )
     return 0
 
 

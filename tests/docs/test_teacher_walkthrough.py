@@ -60,7 +60,9 @@ def answers(qid: str) -> dict[str, str]:
 def assert_in_answers(qid: str, *needles: str) -> None:
     for lang, answer in answers(qid).items():
         for needle in needles:
-            assert needle in answer, f"{qid} ({lang}): PyTorch says {needle!r}; the answer reads {answer!r}"
+            assert needle in answer, (
+                f"{qid} ({lang}): PyTorch says {needle!r}; the answer reads {answer!r}"
+            )
 
 
 # -- the plan: its arithmetic, from its own table ------------------------------------------------------
@@ -73,7 +75,8 @@ def test_the_plan_fits_45_minutes_with_12_minutes_of_student_work(lang):
         assert row["minutes"] == pytest.approx(row["costed"]), (
             f"{row['segment']}: the table says {row['minutes']} min, its actions cost {row['costed']} "
             f"(cells × {wt.MINUTES_PER_CELL} + views × {wt.MINUTES_PER_VIEW} + questions × "
-            f"{wt.MINUTES_PER_QUESTION} + students + other)")
+            f"{wt.MINUTES_PER_QUESTION} + students + other)"
+        )
         assert (row["start"], row["end"]) == pytest.approx((clock, clock + row["costed"])), row
         clock += row["costed"]
     assert clock <= wt.CLASS_MINUTES, f"the plan takes {clock} min"
@@ -89,10 +92,15 @@ def test_each_segment_asks_as_many_questions_as_its_row_counts(lang):
         assert q["segment"] in rows, f"{q['id']} is asked in {q['segment']}, which the plan lacks"
     for segment, row in rows.items():
         asked = [q["id"] for q in core if q["segment"] == segment]
-        assert len(asked) == row["questions"], f"{segment}: the table counts {row['questions']}, the bank marks {asked}"
+        assert len(asked) == row["questions"], (
+            f"{segment}: the table counts {row['questions']}, the bank marks {asked}"
+        )
     body = text(wt.DOCS[lang]).split("\n## ")
-    per_segment = {m.group(1): m.group(2) for part in body
-                   for m in re.finditer(r"^### (S\d+) ·(.*?)(?=^### |\Z)", part, re.M | re.S)}
+    per_segment = {
+        m.group(1): m.group(2)
+        for part in body
+        for m in re.finditer(r"^### (S\d+) ·(.*?)(?=^### |\Z)", part, re.M | re.S)
+    }
     for segment in rows:
         assert segment in per_segment, f"no '### {segment} · …' section describes segment {segment}"
         named = set(re.findall(r"\bQ\d+\b", per_segment[segment]))
@@ -104,11 +112,16 @@ def test_both_languages_share_the_plan_and_the_bank():
         return [{k: v for k, v in row.items() if k != "lessons"} for row in wt.plan(lang)]
 
     def shape(lang):
-        return [{k: q[k] for k in ("id", "lesson", "section", "exercise", "segment")} for q in wt.questions(lang)]
+        return [
+            {k: q[k] for k in ("id", "lesson", "section", "exercise", "segment")}
+            for q in wt.questions(lang)
+        ]
 
     assert numbers("en") == numbers("zh-CN")
     assert shape("en") == shape("zh-CN")
-    assert len(shape("en")) >= 28 and all(q["question"] and q["answer"] for q in wt.questions("zh-CN"))
+    assert len(shape("en")) >= 28 and all(
+        q["question"] and q["answer"] for q in wt.questions("zh-CN")
+    )
 
 
 # -- what the documents name exists --------------------------------------------------------------------
@@ -126,7 +139,11 @@ def lesson_structure(path: Path) -> tuple[set[int], dict[int, list]]:
             if not in_exercises:
                 current = None
         if in_exercises:
-            starts = [int(n) for n in re.findall(r"^\*\*(\d+)\b", cell.source, re.M)] if cell.cell_type == "markdown" else []
+            starts = (
+                [int(n) for n in re.findall(r"^\*\*(\d+)\b", cell.source, re.M)]
+                if cell.cell_type == "markdown"
+                else []
+            )
             if starts:
                 current = starts[-1]
                 for n in starts:
@@ -153,8 +170,10 @@ def test_every_section_and_exercise_named_exists_in_both_editions(path):
                 structures[lesson] = lesson_structure(lesson_path(edition, lesson))
             sections, exercises = structures[lesson]
             where = sections if kind == "section" else exercises
-            assert number in where, (f"{path.name} names {lesson} {kind} {number}; the {edition} lesson has "
-                                     f"{kind}s {sorted(where)}")
+            assert number in where, (
+                f"{path.name} names {lesson} {kind} {number}; the {edition} lesson has "
+                f"{kind}s {sorted(where)}"
+            )
 
 
 def test_the_in_class_exercises_have_a_self_check():
@@ -163,16 +182,23 @@ def test_the_in_class_exercises_have_a_self_check():
     for q in exercises:
         for edition in EDITIONS:
             cells = lesson_structure(lesson_path(edition, q["lesson"]))[1][q["exercise"]]
-            assert any(c.cell_type == "code" and re.search(r"\bcheck_\w+\(", c.source) for c in cells), (
-                f"{edition} {q['where']} has no self-check (a check_*() call)")
+            assert any(
+                c.cell_type == "code" and re.search(r"\bcheck_\w+\(", c.source) for c in cells
+            ), f"{edition} {q['where']} has no self-check (a check_*() call)"
 
 
 def test_every_run_named_is_written_by_a_lesson():
-    code = "\n".join(c.source for path in sorted(EDITIONS["en"].glob("[0-9][0-9]_*.ipynb"))
-                     for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    code = "\n".join(
+        c.source
+        for path in sorted(EDITIONS["en"].glob("[0-9][0-9]_*.ipynb"))
+        for c in nbformat.read(path, as_version=4).cells
+        if c.cell_type == "code"
+    )
     for path in FILES:
         for run in set(re.findall(r"\blogs_[a-z0-9_]*[a-z0-9]", text(path))):
-            assert f'"{run}' in code or f"'{run}" in code, f"{path.name} names the run {run}; no lesson writes it"
+            assert f'"{run}' in code or f"'{run}" in code, (
+                f"{path.name} names the run {run}; no lesson writes it"
+            )
 
 
 def test_tools_and_make_targets_named_exist():
@@ -188,7 +214,8 @@ def anchors(markdown: str) -> set[str]:
     """GitHub's heading slugs, and explicit <a id="..."> anchors."""
     return set(re.findall(r'<a id="([^"]+)"', markdown)) | {
         re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
-        for h in re.findall(r"^#+\s+(.*)$", markdown, re.M)}
+        for h in re.findall(r"^#+\s+(.*)$", markdown, re.M)
+    }
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
@@ -206,26 +233,37 @@ def test_links_resolve(path):
 # -- the reading-time table: generated, checked with tolerance ---------------------------------------
 def reading_table(lang: str) -> dict[str, tuple[float, float]]:
     block = text(wt.DOCS[lang]).split(lesson_stats.BEGIN)[1].split(lesson_stats.END)[0]
-    return {m[0]: (float(m[1]), float(m[2]))
-            for m in re.findall(r"^\| (\d\d_\w+) \| (\d+) \| (\d+) \|", block, re.M)}
+    return {
+        m[0]: (float(m[1]), float(m[2]))
+        for m in re.findall(r"^\| (\d\d_\w+) \| (\d+) \| (\d+) \|", block, re.M)
+    }
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_reading_times_are_close_to_what_lesson_stats_measures(lang):
     table, measured = reading_table(lang), lesson_stats.reading_minutes()
-    assert set(table) == set(measured), "a lesson was added or renamed: run python tools/lesson_stats.py --write"
+    assert set(table) == set(measured), (
+        "a lesson was added or renamed: run python tools/lesson_stats.py --write"
+    )
     for lesson, pair in measured.items():
         for written, now in zip(table[lesson], pair, strict=True):
             assert abs(written - now) <= max(2, 0.25 * now), (
                 f"{lesson}: the walkthrough says {written:g} min, the lesson now reads in {now:.1f}: "
-                "run python tools/lesson_stats.py --write")
+                "run python tools/lesson_stats.py --write"
+            )
 
 
 def test_lesson_stats_write_rewrites_only_the_table(tmp_path):
     doc = tmp_path / "walkthrough.md"
-    doc.write_text(f"before\n{lesson_stats.BEGIN}\n| stale | 99 | 99 |\n{lesson_stats.END}\nafter\n", encoding="utf-8")
+    doc.write_text(
+        f"before\n{lesson_stats.BEGIN}\n| stale | 99 | 99 |\n{lesson_stats.END}\nafter\n",
+        encoding="utf-8",
+    )
     assert lesson_stats.write({"zh-CN": doc}) == [doc]
-    assert text(doc) == f"before\n{lesson_stats.BEGIN}\n{lesson_stats.table('zh-CN')}\n{lesson_stats.END}\nafter\n"
+    assert (
+        text(doc)
+        == f"before\n{lesson_stats.BEGIN}\n{lesson_stats.table('zh-CN')}\n{lesson_stats.END}\nafter\n"
+    )
     assert lesson_stats.write({"zh-CN": doc}) == []
     doc.write_text("no markers\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="lesson_stats:begin"):
@@ -241,18 +279,28 @@ def test_the_worksheet_asks_every_question_and_answers_none(lang):
     assert sorted(asked) == sorted(q["id"] for q in bank), "each question of the bank once"
     in_class = [q["id"] for q in bank if q["core"]]
     first_homework = min(asked.index(q["id"]) for q in bank if not q["core"])
-    assert all(asked.index(qid) < first_homework for qid in in_class), "the in-class questions come first"
+    assert all(asked.index(qid) < first_homework for qid in in_class), (
+        "the in-class questions come first"
+    )
     assert not re.search(r"\*\*(A:|答：)\*\*", sheet)
     ceil = nn.MaxPool2d(3, ceil_mode=True)(GRID)[0, 0]
     exit_shape = tuple(nn.MaxPool2d(2, stride=2)(torch.ones(1, 3, 8, 8)).shape)
-    for answer in (as_text(ceil.tolist()), as_text(nn.MaxPool2d(3)(GRID)[0, 0].tolist()), str(exit_shape),
-                   str(sorted(changed_outputs(nn.MaxPool2d(2, stride=1))))[1:-1], "1.6", "42"):
+    for answer in (
+        as_text(ceil.tolist()),
+        as_text(nn.MaxPool2d(3)(GRID)[0, 0].tolist()),
+        str(exit_shape),
+        str(sorted(changed_outputs(nn.MaxPool2d(2, stride=1))))[1:-1],
+        "1.6",
+        "42",
+    ):
         assert answer not in sheet, f"the worksheet gives away {answer}"
 
 
 def code_blocks(markdown: str) -> list[list[list[float]]]:
-    return [[[float(v) for v in line.split()] for line in block.strip().splitlines()]
-            for block in re.findall(r"```\n([0-9 \n]+)```", markdown)]
+    return [
+        [[float(v) for v in line.split()] for line in block.strip().splitlines()]
+        for block in re.findall(r"```\n([0-9 \n]+)```", markdown)
+    ]
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
@@ -260,8 +308,13 @@ def test_grids_on_paper_are_the_ones_pytorch_pools(path):
     blocks = code_blocks(re.sub(r" +→ +", "   ", text(path)))
     assert GRID[0, 0].tolist() in blocks, "the 5×5 grid"
     if path in WORKSHEETS.values():
-        pair = torch.tensor(SHIFT_GRID, dtype=torch.float32).tolist(), shifted(SHIFT_GRID)[0, 0].tolist()
-        assert [a + b for a, b in zip(*pair, strict=True)] in blocks, "01 Exercise 1's map and its shift"
+        pair = (
+            torch.tensor(SHIFT_GRID, dtype=torch.float32).tolist(),
+            shifted(SHIFT_GRID)[0, 0].tolist(),
+        )
+        assert [a + b for a, b in zip(*pair, strict=True)] in blocks, (
+            "01 Exercise 1's map and its shift"
+        )
 
 
 # -- tools/walkthrough.py on small inputs -------------------------------------------------------------
@@ -285,19 +338,49 @@ a step?
 
 def test_questions_parses_both_languages_markup():
     first, second = wt.questions(text=SAMPLE)
-    assert first == {"id": "Q01", "lesson": "01", "section": 2, "exercise": None, "segment": "S1", "core": True,
-                     "where": "01 §2", "question": "What is a step?", "answer": "The batch index."}
-    assert (second["where"], second["core"], second["segment"], second["answer"]) == ("04 Exercise 3", False, None, "答案。")
+    assert first == {
+        "id": "Q01",
+        "lesson": "01",
+        "section": 2,
+        "exercise": None,
+        "segment": "S1",
+        "core": True,
+        "where": "01 §2",
+        "question": "What is a step?",
+        "answer": "The batch index.",
+    }
+    assert (second["where"], second["core"], second["segment"], second["answer"]) == (
+        "04 Exercise 3",
+        False,
+        None,
+        "答案。",
+    )
     row = wt.plan(text=SAMPLE)[0]
-    assert (row["segment"], row["start"], row["end"], row["students"], row["costed"]) == ("S1", 0, 3, 0.5, 3.0)
-    assert wt.references(SAMPLE) == [("01", "section", 2), ("01", "section", 2), ("04", "exercise", 3)]
+    assert (row["segment"], row["start"], row["end"], row["students"], row["costed"]) == (
+        "S1",
+        0,
+        3,
+        0.5,
+        3.0,
+    )
+    assert wt.references(SAMPLE) == [
+        ("01", "section", 2),
+        ("01", "section", 2),
+        ("04", "exercise", 3),
+    ]
 
 
-@pytest.mark.parametrize("bad, says", [
-    ("### Q1 · lesson one · core\n", "'### Q04 · 01 §2 · core S3'"),
-    ("### Q01 · 01 §2 · bank\n\n**Q:** only a question\n", "no **A:** paragraph"),
-    ("### Q01 · 01 §2 · bank\n**Q:** a\n\n**A:** b\n### Q01 · 01 §3 · bank\n**Q:** a\n\n**A:** b\n", "used twice"),
-])
+@pytest.mark.parametrize(
+    "bad, says",
+    [
+        ("### Q1 · lesson one · core\n", "'### Q04 · 01 §2 · core S3'"),
+        ("### Q01 · 01 §2 · bank\n\n**Q:** only a question\n", "no **A:** paragraph"),
+        (
+            "### Q01 · 01 §2 · bank\n**Q:** a\n\n**A:** b\n### Q01 · 01 §3 · bank\n**Q:** a\n\n**A:** b\n",
+            "used twice",
+        ),
+    ],
+)
 def test_a_broken_bank_says_what_to_write(bad, says):
     with pytest.raises(wt.WalkthroughError, match=re.escape(says)):
         wt.questions(text=bad)
@@ -331,8 +414,14 @@ def test_max_pooling_answers():
 
 
 def test_network_shape_actual_size_and_cifar_steps():
-    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    net = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+    )
     assert_in_answers("Q08", str(tuple(net(torch.zeros(4, 3, 128, 128)).shape)))
     side = nn.MaxPool2d(3)(torch.zeros(1, 3, 128, 128)).shape[-1]
     assert_in_answers("Q09", "128×128", f"{side}×{side}")
@@ -343,7 +432,10 @@ def test_network_shape_actual_size_and_cifar_steps():
 def test_average_pooling_answers():
     for answer in answers("Q11").values():
         claimed = re.search(r"`(\[\[10/9[^`]*)`", answer).group(1)
-        values = [[float(Fraction(v.strip())) for v in row.split(",")] for row in re.findall(r"\[([^\[\]]+)\]", claimed)]
+        values = [
+            [float(Fraction(v.strip())) for v in row.split(",")]
+            for row in re.findall(r"\[([^\[\]]+)\]", claimed)
+        ]
         assert torch.allclose(nn.AvgPool2d(3, ceil_mode=True)(GRID)[0, 0], torch.tensor(values))
     out = nn.AvgPool2d(3, ceil_mode=True)(GRID)[0, 0]
     divisors = (nn.AvgPool2d(3, ceil_mode=True, divisor_override=1)(GRID)[0, 0] / out).round().int()
@@ -353,7 +445,10 @@ def test_average_pooling_answers():
         assert {"9", "6", "4"} <= after, answer
     ones = torch.ones(1, 1, 4, 4)
     assert nn.AvgPool2d(3, stride=1, padding=1)(ones)[0, 0, 0, 0].item() == pytest.approx(4 / 9)
-    assert nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)(ones)[0, 0, 0, 0].item() == 1.0
+    assert (
+        nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)(ones)[0, 0, 0, 0].item()
+        == 1.0
+    )
     assert_in_answers("Q12", "4/9", "5", "`count_include_pad=False`")
 
 
@@ -365,7 +460,10 @@ def test_checkerboard_and_thin_strokes():
     assert_in_answers("Q13", "1.0", "4/9", "5/9")
     text_image = torch.ones(1, 1, 6, 6)
     text_image[..., 2] = 0.0  # a 1-pixel dark stroke on white
-    assert nn.MaxPool2d(2)(text_image).min().item() == 1.0 and nn.AvgPool2d(2)(text_image).min().item() == 0.5
+    assert (
+        nn.MaxPool2d(2)(text_image).min().item() == 1.0
+        and nn.AvgPool2d(2)(text_image).min().item() == 0.5
+    )
     assert_in_answers("Q14", "0.5")
 
 
@@ -389,9 +487,13 @@ def test_dropout_answers():
     assert abs(out.mean().item() - 0.8) < 0.05
     assert_in_answers("Q19", "0", "1.6", "0.8", "2")
     assert_in_answers("Q20", "1.6 > 1", "0.5")
-    assert torch.equal(nn.Dropout(1.0)(torch.ones(5)), torch.zeros(5))  # p: the chance to drop (Q18)
+    assert torch.equal(
+        nn.Dropout(1.0)(torch.ones(5)), torch.zeros(5)
+    )  # p: the chance to drop (Q18)
     with torch.no_grad():
-        assert not torch.equal(nn.Dropout(0.5)(torch.ones(100)), torch.ones(100))  # no_grad: still drops
+        assert not torch.equal(
+            nn.Dropout(0.5)(torch.ones(100)), torch.ones(100)
+        )  # no_grad: still drops
     x = torch.rand(3, 3)
     assert torch.equal(nn.Sequential(nn.Dropout(0.5)).eval()(x), x)
     assert not torch.equal(F.dropout(torch.ones(100), 0.5), torch.ones(100))
