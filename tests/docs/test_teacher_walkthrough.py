@@ -84,6 +84,28 @@ def test_the_plan_fits_45_minutes_with_12_minutes_of_student_work(lang):
     assert students >= wt.STUDENT_MINUTES_AT_LEAST, f"students work with their hands {students} min"
 
 
+#: The sentence under the table that sums it up: total, total with questions at 1 min, slack, student work.
+TOTALS = {
+    "en": r"\*\*Total: ([\d.]+) minutes\*\*.*?\(([\d.]+) at 1 min\): ([\d.]+) minutes of slack"
+    r".*?\*\*Students' own work: ([\d.]+) minutes\*\*",
+    "zh-CN": r"\*\*合计 ([\d.]+) 分钟\*\*.*?按 1 分钟计为 ([\d.]+) 分钟.*?还留有 ([\d.]+) 分钟"
+    r".*?\*\*学生动手 ([\d.]+) 分钟\*\*",
+}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_totals_under_the_table_are_its_sums(lang):
+    rows = wt.plan(lang)
+    total = sum(r["costed"] for r in rows)
+    low = total - sum(r["questions"] for r in rows) * (
+        wt.MINUTES_PER_QUESTION - wt.MINUTES_PER_QUESTION_LOW
+    )
+    students = sum(r["students"] for r in rows)
+    said = re.search(TOTALS[lang], text(wt.DOCS[lang]), re.S)
+    assert said, "the sentence that sums up the table is missing"
+    assert [float(v) for v in said.groups()] == [total, low, wt.CLASS_MINUTES - total, students]
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_each_segment_asks_as_many_questions_as_its_row_counts(lang):
     rows = {row["segment"]: row for row in wt.plan(lang)}
