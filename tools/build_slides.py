@@ -40,8 +40,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "tools"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 SOURCES = ROOT / "docs" / "slides"
 EXECUTED = ROOT / "build" / "notebooks"
@@ -70,68 +71,21 @@ class Question:
     answer: dict
 
 
-def _split_languages(text: str) -> dict[str, str]:
-    """The walkthrough writes "English · 中文": split at the last " · " before Chinese text."""
-    text = re.sub(r"\s+", " ", text).strip()
-    parts = text.split(" · ")
-    for i in range(len(parts) - 1, 0, -1):
-        if re.search(r"[\u4e00-\u9fff]", parts[i]) and not re.search(r"[\u4e00-\u9fff]", " · ".join(parts[:i])):
-            return {"en": " · ".join(parts[:i]).strip(), "zh-CN": " · ".join(parts[i:]).strip()}
-    return {"en": text, "zh-CN": text}
-
-
 def questions(path: Path | None = None) -> list[Question]:
-    """The teacher walkthrough's questions and answers, by lesson and section.
+    """The teacher walkthrough's questions and answers, by lesson and section, in both languages.
 
-    One function so it can be swapped: when ``tools/walkthrough.py`` provides ``questions()`` this should
-    call it. Here it reads docs/teacher_walkthrough.md: segments ``## mm–mm · NN Title``, cells named
-    ``**NN §S**``, questions ``- **Q: English · 中文** A: English · 中文`` (an exit question too).
+    Read by ``tools/walkthrough.py`` (the one parser of docs/teacher_walkthrough*.md; ``path`` is ignored
+    and kept for callers). A question on an exercise has section "" and goes to its deck's last slide.
     """
-    text = (path or ROOT / "docs" / "teacher_walkthrough.md").read_text(encoding="utf-8")
-    found: list[Question] = []
-    lesson, section = "", ""
-    item: list[str] | None = None
+    import walkthrough
 
-    def flush():
-        if not item:
-            return
-        body = " ".join(s.strip() for s in item)
-        m = re.match(r"-\s*\*\*(?:Q:\s*)?(.+?)\*\*\s*(.*)$", body)
-        if m and ("Q:" in item[0] or "question" in item[0].lower()):
-            q, rest = m.group(1), m.group(2)
-            a = re.sub(r"^A:\s*", "", rest)
-            if "A:" in a and not rest.startswith("A:"):  # the exit question: label, "quote", then A:
-                label, quote = _split_languages(q.rstrip(": ")), _split_languages(a.split("A:")[0])
-                asked = {lang: f"{label[lang]}: {quote[lang]}" for lang in label}
-                found.append(Question(lesson, section, asked, _split_languages(a.split("A:", 1)[1])))
-                return
-            found.append(Question(lesson, section, _split_languages(q.rstrip(":")), _split_languages(a)))
-
-    for line in text.splitlines():
-        head = re.match(r"##\s+\S+\s+·\s+(\d\d)\b", line)
-        if head:
-            flush()
-            item, lesson, section = None, head.group(1), ""
-            continue
-        if line.startswith("#"):
-            flush()
-            item, lesson = None, "" if line.startswith("## ") else lesson
-            continue
-        if not lesson:
-            continue
-        if line.startswith("- "):
-            flush()
-            item = [line]
-            continue
-        if item is not None and line.startswith("  ") and line.strip():
-            item.append(line)
-            continue
-        flush()
-        item = None
-        refs = re.findall(rf"\*\*{lesson} §(\d+)\*\*", line)
-        if refs:
-            section = refs[-1]
-    flush()
+    zh = {q["id"]: q for q in walkthrough.questions("zh-CN")}
+    found = []
+    for q in walkthrough.questions("en"):
+        twin = zh.get(q["id"], q)
+        found.append(Question(q["lesson"], str(q["section"]) if q["section"] else "",
+                              {"en": q["question"], "zh-CN": twin["question"]},
+                              {"en": q["answer"], "zh-CN": twin["answer"]}))
     return found
 
 

@@ -66,7 +66,7 @@ def test_walkthrough_questions_are_read_per_lesson():
     by_lesson = {q.lesson for q in qs}
     assert {"00", "01", "02", "03", "04", "05"} <= by_lesson, by_lesson
     assert all(q.question["en"] and q.answer["en"] for q in qs)
-    assert any(q.question["zh-CN"] != q.question["en"] for q in qs)  # the Chinese half is split off
+    assert any(q.question["zh-CN"] != q.question["en"] for q in qs)  # the Chinese bank is its own
 
 
 def test_a_headless_artefact_stops_the_build(tmp_path):
