@@ -29,7 +29,6 @@ from utils.images import (
     image_batches,
     image_names,
     load_images,
-    photos_dir,
 )
 
 RNG = np.random.default_rng(12345)
@@ -485,7 +484,6 @@ def test_course_images_are_the_patterns_then_the_photos_at_128(monkeypatch):
     assert image_names() == [p.name for p in _committed_files()]
     torch.testing.assert_close(images, torch.cat([load_images(PATTERNS_DIR), load_images(IMAGES_DIR)]),
                                rtol=0, atol=0)
-    assert photos_dir() == IMAGES_DIR
     assert find_image("photo") == len(_committed_files(PATTERNS_DIR))
     assert find_image("pattern_checkerboard_01") == 0 == find_image("pattern_checkerboard_01.png")
     with pytest.raises(ValueError, match="pattern_zone_plate"):  # it lists the names there are

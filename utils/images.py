@@ -1,9 +1,6 @@
-"""Load the course's images, or any folder of pictures, as one N×3×H×W float32 tensor in [0, 1].
-
-``load_images()`` is the course's set at 128×128: the patterns of ``data/patterns``, then the photos of
-``data/images`` or of the folder ``COURSE_IMAGES`` names; lessons pick images with ``find_image``. What
-``load_images(folder)`` reads, converts and refuses, with the fix, is listed in ``data/README.md``.
-"""
+"""Images as one N×3×H×W float32 tensor in [0, 1]: ``load_images()`` is the course's set at 128×128 (the
+patterns of ``data/patterns``, then the photos of ``data/images`` or of the folder ``COURSE_IMAGES`` names);
+``load_images(folder)`` reads any folder: what it reads, converts and refuses is in ``data/README.md``."""
 
 from __future__ import annotations
 
@@ -28,11 +25,6 @@ class ImageSkippedWarning(UserWarning):
     """A file in the image folder was skipped; the message names the file and says why."""
 
 
-def photos_dir() -> Path:
-    """The course's photo folder: ``COURSE_IMAGES`` if set, else ``data/images``."""
-    return ROOT / Path(os.environ["COURSE_IMAGES"]).expanduser() if os.environ.get("COURSE_IMAGES") else IMAGES_DIR
-
-
 def load_images(folder: str | Path | None = None, size: int | tuple[int, int] | None = None
                 ) -> torch.Tensor:
     """Every image in ``folder`` (default: the course's patterns and photos) as ``(N, 3, H, W)``."""
@@ -47,11 +39,10 @@ def image_names(folder: str | Path | None = None) -> list[str]:
 def find_image(name: str) -> int:
     """Index in ``load_images()`` of the image called ``name`` (``"pattern_checkerboard_01"``) or, for
     ``"photo"``, of the first photo, whatever its file is called."""
-    if name == "photo":
+    if name == "photo":  # the photos follow the patterns
         return len(image_names(PATTERNS_DIR))
     names = image_names()
-    found = [i for i, n in enumerate(names) if name in (n, Path(n).stem)]
-    if not found:
+    if not (found := [i for i, n in enumerate(names) if name in (n, Path(n).stem)]):
         raise ValueError(f"No course image is called {name!r}; image_names() gives: {', '.join(names)}.")
     return found[0]
 
@@ -62,13 +53,13 @@ def image_batches(batch_size: int, size=None, folder=None) -> torch.utils.data.D
 
 
 def _load(folder, size) -> tuple[list[str], list[torch.Tensor]]:
-    if folder is None:  # the patterns, then the photos, at one size
-        (a, x), (b, y) = (_load(f, size or IMAGE_SIZE) for f in (PATTERNS_DIR, photos_dir()))
+    if folder is None:  # the patterns, then the photos (COURSE_IMAGES: absolute or in the repository)
+        photos = ROOT / os.path.expanduser(os.environ["COURSE_IMAGES"]) if os.environ.get("COURSE_IMAGES") else IMAGES_DIR
+        (a, x), (b, y) = (_load(f, size or IMAGE_SIZE) for f in (PATTERNS_DIR, photos))
         return a + b, x + y
     target, root = _target_size(size), Path(folder).expanduser()
     if not root.exists():
-        raise FileNotFoundError(f"Image folder not found: {root}. Pass an existing folder to "
-                                "load_images(folder=...) or leave folder=None for the course's images.")
+        raise FileNotFoundError(f"Image folder not found: {root}. Pass an existing folder or file.")
     rel = (lambda p: p.relative_to(root)) if root.is_dir() else (lambda p: Path(p.name))
     files = [root] if root.is_file() else sorted(  # ImageFolder's order: class folder, sub-folder, name
         (p for p in root.rglob("*") if p.is_file() and not any(s[0] == "." for s in rel(p).parts)),
@@ -89,12 +80,9 @@ def _load(folder, size) -> tuple[list[str], list[torch.Tensor]]:
         raise ValueError(f"No usable image in {root}: found {listing or 'no files'}"
                          f"{' (each skipped, see the warnings above)' if files else ''}. "
                          f"{_dataset_hint(files) or 'Put PNG or JPEG files there.'}")
-    sizes: dict[tuple[int, int], list[str]] = {}
-    for name, image in zip(names, images, strict=True):
-        sizes.setdefault(tuple(image.shape[1:]), []).append(name)
-    if len(sizes) > 1:
-        found = "; ".join(f"{h}x{w} (H x W): {', '.join(group[:3])}{' ...' * (len(group) > 3)}"
-                          for (h, w), group in sorted(sizes.items()))
+    if len(sizes := sorted({tuple(i.shape[1:]) for i in images})) > 1:
+        found = "; ".join(f"{h}x{w} (H x W): " + ", ".join([n for n, i in zip(names, images, strict=True)
+                                                           if i.shape[1:] == (h, w)][:3]) for h, w in sizes)
         raise ValueError(f"Images in {root} have different sizes: {found}. Pass size=(H, W) to "
                          f"resize and centre-crop them all to one size{hint}.")
     return names, images
