@@ -54,8 +54,8 @@ def image_batches(batch_size: int, size=None, folder=None) -> torch.utils.data.D
 
 def _load(folder, size) -> tuple[list[str], list[torch.Tensor]]:
     if folder is None:  # the patterns, then the photos (COURSE_IMAGES: absolute or in the repository)
-        photos = ROOT / os.path.expanduser(os.environ["COURSE_IMAGES"]) if os.environ.get("COURSE_IMAGES") else IMAGES_DIR
-        (a, x), (b, y) = (_load(f, size or IMAGE_SIZE) for f in (PATTERNS_DIR, photos))
+        photos = ROOT / os.path.expanduser(os.environ.get("COURSE_IMAGES") or IMAGES_DIR)
+        (a, x), (b, y) = (_load(f, IMAGE_SIZE if size is None else size) for f in (PATTERNS_DIR, photos))
         return a + b, x + y
     target, root = _target_size(size), Path(folder).expanduser()
     if not root.exists():
