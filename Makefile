@@ -13,6 +13,7 @@ help:
 	@echo "make demo         set up .venv, execute every notebook headless (both editions), write logs/ and build/"
 	@echo "make test         set up .venv, run every test (unit, property, notebooks, TensorBoard)"
 	@echo "make lab          JupyterLab on notebooks/ at http://$(HOST):$(LAB_PORT)"
+	@echo "COURSE_IMAGES=DIR make demo (or lab)   the lessons on your own photos in DIR (data/README.md)"
 	@echo "make kernel       register .venv as the Jupyter kernel 'Python 3 (pooling course)' (VS Code, your own Jupyter)"
 	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):6006 (or the next free port)"
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"

@@ -1,13 +1,13 @@
-"""Make the course's sample images in data/images/ (128x128 RGB PNG, one common size).
+"""Make the course's images (128x128 RGB PNG): patterns in data/patterns/, photos in data/images/.
 
-Two kinds of file:
+Two kinds of file, in two folders, so a teacher can replace the photos and keep the patterns:
 
-* ``pattern_*.png``: generated here from numbers alone (NumPy and Pillow's built-in bitmap
-  font), so anyone can regenerate them byte for byte with::
+* ``data/patterns/pattern_*.png``: generated here from numbers alone (NumPy and Pillow's built-in
+  bitmap font), so anyone can regenerate them byte for byte (a deleted folder too) with::
 
       python tools/make_sample_images.py
 
-* ``photo_*.png``: photos bundled with scikit-image whose documentation says they are CC0 or
+* ``data/images/photo_*.png``: photos bundled with scikit-image whose documentation says they are CC0 or
   public domain (see data/README.md). They are made from the originals only when you pass the
   folder that holds them, for example::
 
@@ -37,7 +37,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT_DIR = ROOT / "data" / "images"
+OUT_DIR = ROOT / "data" / "patterns"  # the patterns; lessons find them by name
+PHOTOS_DIR = ROOT / "data" / "images"  # the photos, which a teacher may replace with any images
 SIZE = 128  # every committed image is SIZE x SIZE RGB
 
 # --------------------------------------------------------------------------------------------
@@ -290,7 +291,8 @@ def check(out_dir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder (data/images)")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="patterns' folder (data/patterns)")
+    parser.add_argument("--photos", type=Path, default=PHOTOS_DIR, help="photos' folder (data/images)")
     parser.add_argument(
         "--originals",
         type=Path,
@@ -315,8 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             print(f"not found in {args.originals}: {', '.join(missing)}", file=sys.stderr)
             return 2
+        args.photos.mkdir(parents=True, exist_ok=True)
         for name, src, box in PHOTOS:
-            _save_png(make_photo(args.originals / src, box), args.out / name)
+            _save_png(make_photo(args.originals / src, box), args.photos / name)
         print(f"wrote {len(PHOTOS)} photos from {args.originals}")
     else:
         print("photos left as they are (pass --originals DIR to remake them)")

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 from torch.utils.tensorboard.summary import image as image_summary
 
 from utils.environment import IMAGES_DIR
-from utils.images import load_images
+from utils.images import PATTERNS_DIR, load_images
 
 pytestmark = pytest.mark.notebooks
 
@@ -203,10 +203,12 @@ def test_without_cleaning_a_second_writer_adds_a_second_event_file(tmp_path):
     assert len(accumulate(tmp_path).Images("input")) == 2  # step 0 shown twice
 
 
-def test_the_cat_is_step_5_and_pools_to_42(run):
-    names = sorted(p.stem for p in IMAGES_DIR.glob("*.png"))  # load_images sorts by file name
-    assert names.index("photo_chelsea") == 5 * 4 + 3
-    assert run.value("list(tudui(cat[None]).shape)") == [1, 3, 42, 42]
+def test_the_pair_shown_is_the_first_photo_and_pools_to_42(run):
+    patterns = sorted(p.name for p in PATTERNS_DIR.glob("*.png"))  # load_images(): patterns, then photos
+    first_photo = sorted(p.name for p in IMAGES_DIR.glob("*.png"))[0]
+    assert run.value("i") == len(patterns) and run.value("image_names()[i]") == first_photo
+    assert run.value("images[i]") == load_images(IMAGES_DIR)[0].tolist()
+    assert run.value("list(tudui(images[i][None]).shape)") == [1, 3, 42, 42]
     assert nn.MaxPool2d(3)(torch.zeros(1, 1, 128, 128)).shape[-1] == 42 == (128 - 2) // 3
 
 
@@ -263,8 +265,7 @@ def test_unpool_without_output_size_builds_6x6_and_misplaces(run):
 
 
 def test_dilated_stripes_turn_black(run):
-    names = sorted(p.stem for p in IMAGES_DIR.glob("*.png"))  # load_images sorts by file name
-    stripes = load_images()[names.index("pattern_stripes_vertical_1")]
+    stripes = load_images(PATTERNS_DIR / "pattern_stripes_vertical_1.png")[0]
     assert run.value("stripes") == stripes.tolist()
     assert (stripes[:, :, 0::2] == 0).all() and (stripes[:, :, 1::2] == 1).all()
     assert (nn.MaxPool2d(2)(stripes) == 1).all()
