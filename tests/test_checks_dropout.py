@@ -72,12 +72,30 @@ def test_my_dropout_edges():
     assert check_my_dropout(same_mask) is False
 
 
+def _backward_after(layer) -> bool:
+    """Ground truth from PyTorch itself: does backward survive in-place dropout right after ``layer``?"""
+    y = nn.Dropout(0.5, inplace=True)(layer(torch.randn(4, 5, requires_grad=True)))
+    try:
+        y.sum().backward()
+    except RuntimeError:
+        return False
+    return True
+
+
 def test_inplace_prediction_follows_pytorch():
-    truth = {name: inplace_after_works(name) for name in ("ELU", "Softmax", "Tanh")}
-    assert truth == {"ELU": True, "Softmax": False, "Tanh": False}
+    truth = {"Softmax": _backward_after(nn.Softmax(dim=1)), "Tanh": _backward_after(nn.Tanh())}
+    assert truth == {name: inplace_after_works(name) for name in truth}
     assert check_inplace_prediction(truth) is True
-    assert check_inplace_prediction({"ELU": True, "Softmax": True, "Tanh": False}) is False
-    assert check_inplace_prediction({"ELU": True}) is False
+    assert check_inplace_prediction({"Softmax": not truth["Softmax"], "Tanh": truth["Tanh"]}) is False
+    assert check_inplace_prediction({"Tanh": truth["Tanh"]}) is False
+
+
+def test_inplace_exercise_asks_nothing_the_maths_cannot_decide():
+    """ELU's derivative can be written with its output (y + α for x < 0), yet PyTorch's nn.ELU reads its
+    input, so in-place dropout after it works: the exercise must not ask a student to predict that.
+    Every layer it asks about fails after in-place dropout, as its output-based derivative suggests."""
+    assert _backward_after(nn.ELU()) is True  # the implementation fact, kept out of the exercise
+    assert check_inplace_prediction({"Softmax": False, "Tanh": False}) is True
 
 
 @pytest.fixture(scope="module")

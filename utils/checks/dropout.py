@@ -95,7 +95,9 @@ def check_my_dropout(fn) -> bool | None:
                   zh="评估模式下和 p=0 时原样返回输入，p=1 时全为 0，保留下来的元素变成 x/(1-p)。")
 
 
-_LAYERS = {"ELU": lambda: nn.ELU(), "Softmax": lambda: nn.Softmax(dim=1), "Tanh": lambda: nn.Tanh()}
+#: Exercise 04.4 asks only about layers whose derivative is usually written with their output; ELU's
+#: could be too, but PyTorch computes it from the input: an implementation fact, not something to predict.
+_LAYERS = {"Softmax": lambda: nn.Softmax(dim=1), "Tanh": lambda: nn.Tanh()}
 
 
 def inplace_after_works(name: str) -> bool:
@@ -110,7 +112,7 @@ def inplace_after_works(name: str) -> bool:
 
 
 def check_inplace_prediction(prediction) -> bool | None:
-    """Exercise 04.4: ``{"ELU": bool, "Softmax": bool, "Tanh": bool}`` — True if backward still works."""
+    """Exercise 04.4: ``{"Softmax": bool, "Tanh": bool}`` — True if backward still works."""
     if unanswered(prediction):
         return report(None)
     if not isinstance(prediction, dict) or set(prediction) != set(_LAYERS):
@@ -121,9 +123,10 @@ def check_inplace_prediction(prediction) -> bool | None:
     if wrong:
         return report(False, en=f"not right for {wrong}: does that layer's backward use its OUTPUT?",
                       zh=f"{wrong} 预测错了：想一想，这一层计算梯度时要不要用到它自己的输出？")
-    return report(True, en=f"PyTorch agrees: {truth}. Layers whose gradient reads their output "
-                  "(Tanh, Softmax, Sigmoid, ReLU) break.",
-                  zh=f"PyTorch 的结果一样：{truth}。梯度要用到自身输出的层（Tanh、Softmax、Sigmoid、ReLU）后面接原地 Dropout 会出错。")
+    return report(True, en=f"PyTorch agrees: {truth}. Layers whose backward reads their output (Tanh, "
+                  "Softmax, Sigmoid, ReLU in PyTorch) break; nn.ELU reads its input, so it works.",
+                  zh=f"PyTorch 的结果一样：{truth}。反向传播要读自身输出的层（PyTorch 中的 Tanh、Softmax、Sigmoid、ReLU）"
+                  "后面接原地 Dropout 会出错；nn.ELU 读的是输入，所以没问题。")
 
 
 # -- lesson 05 -----------------------------------------------------------------------------------
