@@ -157,7 +157,7 @@ def check_memorised(model_p0, model_p05, train_set, answer) -> bool | None:
                 f"在 {n} 个被翻转的点上实测（评估模式）：p=0 为 {truth[0]:.0%}，p=0.5 为 {truth[1]:.0%}")
     if not (0 <= a0 <= 1 and 0 <= a5 <= 1):
         return report(False, en="fractions are between 0 and 1 (0.3, not 30).", zh="比例在 0 和 1 之间（写 0.3，不要写 30）。")
-    if (a0 > a5) != (truth[0] > truth[1]):
+    if (truth[0] != truth[1]) and (a0 > a5) != (truth[0] > truth[1]):  # equal: any order will do
         return report(False, en=f"{measured[0]}. Which model fits the training data, noise included, more "
                       "closely?", zh=f"{measured[1]}。哪个模型把训练数据（连同噪声）拟合得更紧？")
     return report(True, en=f"right order; {measured[0]}: that is why the dropout model's training loss "
