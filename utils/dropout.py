@@ -43,15 +43,15 @@ def draw_thinned_network(ax, kept, inputs: int = 3, outputs: int = 2) -> None:
     """One thin network: a fully connected net whose hidden units ``kept`` (one bool tensor per hidden
     layer, e.g. a real dropout mask) survive; kept units orange, dropped ones hollow, their links faded."""
     rows = [[True] * inputs, *[[bool(k) for k in layer] for layer in kept], [True] * outputs]
-    at = [[(x, (len(row) - 1) / 2 - i) for i in range(len(row))] for x, row in enumerate(rows)]
-    for x in range(len(rows) - 1):
-        for (a, pa), (b, pb) in itertools.product(zip(rows[x], at[x]), zip(rows[x + 1], at[x + 1])):
+    units = [[(on, (x, (len(row) - 1) / 2 - i)) for i, on in enumerate(row)] for x, row in enumerate(rows)]
+    for left, right in itertools.pairwise(units):
+        for (a, (x0, y0)), (b, (x1, y1)) in itertools.product(left, right):
             on = a and b
-            ax.plot(*zip(pa, pb), color="#444444" if on else "#e4e4e4", lw=0.9 if on else 0.5, zorder=2 if on else 1)
-    for row, places in zip(rows, at):
-        xs, ys = zip(*places)
-        ax.scatter(xs, ys, s=200, c=["#ff7f0e" if on else "white" for on in row],
-                   edgecolors=["#444444" if on else "#767676" for on in row], zorder=3)
+            ax.plot([x0, x1], [y0, y1], color="#444444" if on else "#e4e4e4", lw=0.9 if on else 0.5, zorder=2 if on else 1)
+    for layer in units:
+        ax.scatter([x for _, (x, _) in layer], [y for _, (_, y) in layer], s=200, zorder=3,
+                   c=["#ff7f0e" if on else "white" for on, _ in layer],
+                   edgecolors=["#444444" if on else "#767676" for on, _ in layer])
     ax.set_axis_off()
 
 
