@@ -72,12 +72,30 @@ def test_my_dropout_edges():
     assert check_my_dropout(same_mask) is False
 
 
+def _backward_after(layer) -> bool:
+    """Ground truth from PyTorch itself: does backward survive in-place dropout right after ``layer``?"""
+    y = nn.Dropout(0.5, inplace=True)(layer(torch.randn(4, 5, requires_grad=True)))
+    try:
+        y.sum().backward()
+    except RuntimeError:
+        return False
+    return True
+
+
 def test_inplace_prediction_follows_pytorch():
-    truth = {name: inplace_after_works(name) for name in ("ELU", "Softmax", "Tanh")}
-    assert truth == {"ELU": True, "Softmax": False, "Tanh": False}
+    truth = {"Softmax": _backward_after(nn.Softmax(dim=1)), "Tanh": _backward_after(nn.Tanh())}
+    assert truth == {name: inplace_after_works(name) for name in truth}
     assert check_inplace_prediction(truth) is True
-    assert check_inplace_prediction({"ELU": True, "Softmax": True, "Tanh": False}) is False
-    assert check_inplace_prediction({"ELU": True}) is False
+    assert check_inplace_prediction({"Softmax": not truth["Softmax"], "Tanh": truth["Tanh"]}) is False
+    assert check_inplace_prediction({"Tanh": truth["Tanh"]}) is False
+
+
+def test_inplace_exercise_asks_nothing_the_maths_cannot_decide():
+    """ELU's derivative can be written with its output (y + α for x < 0), yet PyTorch's nn.ELU reads its
+    input, so in-place dropout after it works: the exercise must not ask a student to predict that.
+    Every layer it asks about fails after in-place dropout, as its output-based derivative suggests."""
+    assert _backward_after(nn.ELU()) is True  # the implementation fact, kept out of the exercise
+    assert check_inplace_prediction({"Softmax": False, "Tanh": False}) is True
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +108,45 @@ def trained():
     return models, train_set, val_set
 
 
+class Memoriser(nn.Module):
+    """A stand-in for a trained model: on the training points it predicts their (possibly flipped)
+    label for the first ``learned`` flipped points and the other label for the rest."""
+
+    def __init__(self, train_set, learned: int):
+        super().__init__()
+        flipped = train_set.flipped.nonzero().flatten()
+        target = train_set.y.clone()
+        target[flipped[learned:]] = 1 - target[flipped[learned:]]
+        self.x, self.target = train_set.x, target
+
+    def forward(self, x):
+        rows = torch.cdist(x, self.x).argmin(dim=1)
+        return F.one_hot(self.target[rows], 2).float()
+
+
 def test_memorised(trained):
     models, train_set, _ = trained
-    truth = (memorised_fraction(models[0.0], train_set), memorised_fraction(models[0.5], train_set))
-    assert check_memorised(models[0.0], models[0.5], train_set, truth) is True
-    assert check_memorised(models[0.0], models[0.5], train_set, (truth[0] + 0.2, truth[1])) is False
-    assert check_memorised(models[0.0], models[0.5], train_set, truth[::-1]) is (truth[0] == truth[1])
+    n = int(train_set.flipped.sum())
+    many, few = Memoriser(train_set, (n * 3) // 4), Memoriser(train_set, n // 4)
+    truth = (memorised_fraction(many, train_set), memorised_fraction(few, train_set))
+    assert truth == ((n * 3) // 4 / n, (n // 4) / n)
+    assert check_memorised(many, few, train_set, truth) is True
+    assert check_memorised(many, few, train_set, truth[::-1]) is False  # the wrong order
+    assert check_memorised(many, few, train_set, (50, 10)) is False  # percentages
+    assert check_memorised(many, few, train_set, "half") is False
+    # the real models of the fixture run too (whatever their fractions)
+    real = (memorised_fraction(models[0.0], train_set), memorised_fraction(models[0.5], train_set))
+    assert check_memorised(models[0.0], models[0.5], train_set, real) is True
+
+
+def test_memorised_accepts_a_prediction_not_only_the_measured_value(trained):
+    """05 ex. 1 says "predict, then run": a reasonable prediction in the right order passes, whatever
+    the exact measured fractions (the old check wanted the measurement to within half a point)."""
+    _, train_set, _ = trained
+    n = int(train_set.flipped.sum())
+    many, few = Memoriser(train_set, n // 2), Memoriser(train_set, n // 7)
+    for guess in ((0.5, 0.2), (0.7, 0.0), (0.3, 0.1)):
+        assert check_memorised(many, few, train_set, guess) is True, guess
 
 
 def mc(model, x, n, restore=True):
@@ -135,3 +186,22 @@ def test_placement():
     assert check_placement(missing) is False
     wrong_p = nn.Sequential(*[nn.Dropout(0.5) if isinstance(m, nn.Dropout) else m for m in good])
     assert check_placement(wrong_p) is False
+
+
+def test_placement_accepts_dropout_just_before_the_relu():
+    """Linear → Dropout → ReLU computes what Linear → ReLU → Dropout computes, with the same mask:
+    05 ex. 3 must accept it (the old check rejected it). Checked with PyTorch on the same weights."""
+    after = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Dropout(0.3), nn.Linear(64, 64), nn.ReLU(),
+                          nn.Dropout(0.3), nn.Linear(64, 2))
+    before = nn.Sequential(after[0], nn.Dropout(0.3), after[1], after[3], nn.Dropout(0.3), after[4], after[6])
+    x = torch.randn(16, 2)
+    torch.manual_seed(7)
+    y_after = after(x)
+    torch.manual_seed(7)
+    assert torch.allclose(before(x), y_after)  # the same function, mask for mask
+    assert check_placement(before) is True
+    assert check_placement(after) is True
+    mixed = nn.Sequential(after[0], nn.Dropout(0.3), after[1], after[3], after[4], nn.Dropout(0.3), after[6])
+    assert check_placement(mixed) is True
+    before_linear = nn.Sequential(after[0], after[1], nn.Dropout(0.3), after[3], after[4], after[6], nn.Dropout(0.3))
+    assert check_placement(before_linear) is False

@@ -130,3 +130,22 @@ def test_messages_in_both_languages(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_LANGUAGE", "en")
     mp.check_cifar_steps(1, 0, 1)
     assert "Not yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_same_size_hint_works_when_applied_literally(language, monkeypatch, capsys):
+    """The hint for 'floor mode drops the 27th row' names a layer; that layer must pass, in both
+    languages (the old hint said "ceil_mode=True (or a padding)": no padding works with kernel 2)."""
+    import re
+
+    monkeypatch.setenv("COURSE_LANGUAGE", language)
+    assert mp.check_same_size_layer(nn.MaxPool2d(2)) is False
+    hint = capsys.readouterr().out
+    suggested = re.findall(r"nn\.(?:Max|Avg)Pool2d\([^)]*\)", hint)
+    assert suggested, f"the hint names no layer to try: {hint}"
+    for expression in suggested:
+        layer = eval(expression, {"nn": nn})  # noqa: S307 - our own hint text
+        assert mp.check_same_size_layer(layer) is True, expression
+    for padding in (1,):  # the hint must not send a student to padding with kernel 2
+        assert mp.check_same_size_layer(nn.MaxPool2d(2, padding=padding)) is False
+    capsys.readouterr()

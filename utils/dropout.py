@@ -1,16 +1,14 @@
-"""Dropout measurements (lesson 04) and the two-moons experiment (lesson 05).
+"""Dropout measurements and pictures (lesson 04) and the two-moons experiment (lesson 05).
 
-* ``p`` is PyTorch's: the probability to **zero** an element. Kept elements become ``x / (1 - p)``.
-* ``dropout_with_mask`` returns the mask a dropout module drew, so a picture can show it.
-* ``clip_fraction`` / ``expected_clip_fraction``: how much of a dropped-out image TensorBoard shows
-  white (it multiplies floats by 255 and clips to [0, 255]).
-* ``make_dataset``, ``make_model`` and ``train`` are saved copies of the cells of
-  ``notebooks/05_dropout_overfitting.ipynb`` (§1 data, §2 model, §3 training loop), so that
-  ``tools/dropout_seed_sweep.py`` runs the same experiment; ``best_and_final`` reads a history.
+``p`` is PyTorch's: the probability to **zero** an element; kept elements become ``x / (1 - p)``.
+``clip_fraction``: how much of a dropped-out image ``add_images`` stores white (×255, clipped).
+``make_dataset``, ``make_model``, ``train`` are saved copies of notebooks/05_dropout_overfitting.ipynb
+§1–§3, so that ``tools/dropout_seed_sweep.py`` runs the same experiment.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -39,6 +37,22 @@ def dropout_with_mask(x: torch.Tensor, dropout: nn.Module | float = 0.5):
         kept = module(torch.ones_like(x)) != 0
     torch.set_rng_state(after)
     return output, kept
+
+
+def draw_thinned_network(ax, kept, inputs: int = 3, outputs: int = 2) -> None:
+    """One thin network: a fully connected net whose hidden units ``kept`` (one bool tensor per hidden
+    layer, e.g. a real dropout mask) survive; kept units orange, dropped ones hollow, their links faded."""
+    rows = [[True] * inputs, *[[bool(k) for k in layer] for layer in kept], [True] * outputs]
+    units = [[(on, (x, (len(row) - 1) / 2 - i)) for i, on in enumerate(row)] for x, row in enumerate(rows)]
+    for left, right in itertools.pairwise(units):
+        for (a, (x0, y0)), (b, (x1, y1)) in itertools.product(left, right):
+            on = a and b
+            ax.plot([x0, x1], [y0, y1], color="#444444" if on else "#e4e4e4", lw=0.9 if on else 0.5, zorder=2 if on else 1)
+    for layer in units:
+        ax.scatter([x for _, (x, _) in layer], [y for _, (_, y) in layer], s=200, zorder=3,
+                   c=["#ff7f0e" if on else "white" for on, _ in layer],
+                   edgecolors=["#444444" if on else "#767676" for on, _ in layer])
+    ax.set_axis_off()
 
 
 def clip_fraction(images: torch.Tensor) -> float:
@@ -85,10 +99,8 @@ def make_dataset(seed: int = 0, *, n_train: int = 200, n_val: int = 1000, flip: 
 
 
 def make_model(p: float, seed: int = 0, hidden: int = 128) -> nn.Sequential:
-    """``2 → hidden → hidden → 2``, ReLU then ``nn.Dropout(p)`` after each hidden layer (lesson 05 §2).
-
-    Same ``seed`` → same weights for every ``p`` (dropout has no weights); the global RNG is left alone.
-    """
+    """``2 → hidden → hidden → 2``, ReLU then ``nn.Dropout(p)`` after each hidden layer (lesson 05 §2);
+    the same ``seed`` gives the same weights for every ``p``; the global RNG is left alone."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return nn.Sequential(
@@ -99,13 +111,9 @@ def make_model(p: float, seed: int = 0, hidden: int = 128) -> nn.Sequential:
 
 
 def train(model, train_set, val_set, *, epochs=300, lr=0.01, seed=0, every=5, writers=None):
-    """The loop shown in notebooks/05_dropout_overfitting.ipynb §3 (full-batch Adam).
-
-    Every ``every`` epochs it measures loss and accuracy on both splits in ``eval()`` mode (dropout
-    off); ``history["dropout_on"]`` holds the loss the optimiser saw at each step (dropout on).
-    ``writers``: optional ``{"train": SummaryWriter, "val": ...}`` (and ``"dropout_on"``), tags ``loss``
-    and ``accuracy``, step = epoch. The masks come from ``torch.manual_seed(seed)`` (global RNG).
-    """
+    """Lesson 05 §3's loop (full-batch Adam). Every ``every`` epochs: loss and accuracy of both splits in
+    ``eval()`` mode; ``history["dropout_on"]``: the loss the optimiser saw. ``writers``: optional
+    ``{"train": SummaryWriter, "val": ..., "dropout_on": ...}`` (tags ``loss``, ``accuracy``; step = epoch)."""
     torch.manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = {"epoch": [], "train_loss": [], "val_loss": [], "train_acc": [], "val_acc": [], "dropout_on": []}
@@ -139,10 +147,6 @@ def train(model, train_set, val_set, *, epochs=300, lr=0.01, seed=0, every=5, wr
 def best_and_final(history) -> dict[str, float]:
     """Validation numbers at the epoch of lowest validation loss (early stopping) and at the last epoch."""
     best = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
-    return {
-        "best_epoch": history["epoch"][best],
-        "best_val_loss": history["val_loss"][best],
-        "best_val_acc": history["val_acc"][best],
-        "final_val_loss": history["val_loss"][-1],
-        "final_val_acc": history["val_acc"][-1],
-    }
+    return {"best_epoch": history["epoch"][best], "best_val_loss": history["val_loss"][best],
+            "best_val_acc": history["val_acc"][best], "final_val_loss": history["val_loss"][-1],
+            "final_val_acc": history["val_acc"][-1]}

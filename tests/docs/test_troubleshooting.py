@@ -379,9 +379,16 @@ REPRODUCERS = {
     "stride-zero": lambda ctx: (
         _message(lambda: nn.MaxPool2d(2, stride=0)(X5)) + _message(lambda: nn.MaxPool2d(0)(X5))
     ),
+    # one row per message: each layer words a wrong number of dimensions its own way (issue 23)
     "input-dims": lambda ctx: (
-        _message(lambda: nn.MaxPool2d(2)(torch.rand(1, 1, 1, 4, 4)))
-        + _message(lambda: nn.AvgPool2d(2)(torch.rand(1, 1, 1, 4, 4)))
+        _message(lambda: nn.MaxPool2d(2)(torch.rand(4, 4)))
+        + _message(lambda: nn.MaxPool2d(2)(torch.rand(1, 1, 1, 4, 4)))
+    ),
+    "input-dims-avg-2d": lambda ctx: _message(lambda: nn.AvgPool2d(2)(torch.rand(4, 4))),
+    "input-dims-empty": lambda ctx: (
+        _message(lambda: nn.AvgPool2d(2)(torch.rand(1, 1, 1, 4, 4)))
+        + _message(lambda: nn.MaxPool2d(2)(torch.rand(1, 0, 4, 4)))
+        + _message(lambda: nn.AvgPool2d(2)(torch.rand(1, 0, 4, 4)))
     ),
     "unpool-float-indices": lambda ctx: _message(_unpool_forgotten_indices),
     "avgpool-uint8": lambda ctx: _message(
@@ -481,3 +488,111 @@ def test_reproducers_fail_on_a_wrong_string():
     real = REPRODUCERS["pad-half-kernel"]({})
     assert "pad should be at most half of kernel size" not in real
     assert "pad should be at most half of effective kernel size" in real
+
+
+#: (layer, input shape) -> the row a student with that error must find. Lesson 03 teaches the dims.
+INPUT_DIMS = {
+    ("MaxPool2d", (4, 4)): "input-dims",
+    ("MaxPool2d", (1, 1, 1, 4, 4)): "input-dims",
+    ("AvgPool2d", (4, 4)): "input-dims-avg-2d",
+    ("AvgPool2d", (1, 1, 1, 4, 4)): "input-dims-empty",
+    ("MaxPool2d", (1, 0, 4, 4)): "input-dims-empty",
+    ("AvgPool2d", (1, 0, 4, 4)): "input-dims-empty",
+    ("MaxPool2d", (2, 3, 0, 4)): "input-dims-empty",
+}
+
+
+@pytest.mark.parametrize(("layer", "shape"), list(INPUT_DIMS), ids=[f"{k[0]}-{len(k[1])}d" for k in INPUT_DIMS])
+def test_each_layers_wrong_dims_message_has_its_own_row(layer, shape):
+    """The page once gave MaxPool2d's text for both layers: AvgPool2d on 2-D raises an IndexError and
+    on 5-D the 'optional 0 dim batch size' text. Exactly one input-dims row matches each real message,
+    it is the expected one, and its cause names the layer (or says 'either')."""
+    real = _message(lambda: getattr(nn, layer)(2)(torch.rand(shape)))
+    rows = {row["id"]: row for row in ROWS if row["id"].startswith("input-dims")}
+    matching = [rid for rid, row in rows.items() if row["key"] in real]
+    assert matching == [INPUT_DIMS[(layer, shape)]], (real, matching)
+    cause = rows[matching[0]]["cells"][1]
+    assert layer in cause or "either" in cause, cause
+
+
+def test_an_empty_batch_is_not_an_error():
+    """The input-dims-empty row says only the batch may be empty: N = 0 pools to N = 0."""
+    for layer in (nn.MaxPool2d(2), nn.AvgPool2d(2)):
+        assert layer(torch.rand(0, 3, 6, 6)).shape == (0, 3, 3, 3)
+
+
+# -- "Symptoms without a message": two event files in one run, read back through TensorBoard itself --
+def _two_writer_run(logdir: Path) -> None:
+    """What re-running a cell without deleting the run folder does: a second SummaryWriter, a second
+    event file. The first writer also logs a tag the second one no longer writes."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    for rep in (0, 1):
+        with SummaryWriter(str(logdir / "run")) as writer:
+            for step in range(4):
+                writer.add_scalar("s", step + 10 * rep, step)
+                writer.add_images("img", torch.full((1, 3, 4, 4), 0.25 + 0.5 * rep), step)
+            if rep == 0:
+                writer.add_scalar("old_only", 1.0, 0)
+        time.sleep(1.1)  # event file names carry the time in seconds: the second file is newer
+    assert len(list((logdir / "run").glob("events.out.tfevents.*"))) == 2
+
+
+def _served(tmp: Path, logdir: Path, *extra: str) -> dict:
+    """Start TensorBoard 2.21 on ``logdir`` (free port, 127.0.0.1), wait until it has loaded the run,
+    return what its HTTP API (the one the page uses) serves; stop it."""
+    import json
+    import urllib.parse
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(tmp / f"tb{port}.stderr", "w") as stderr:
+        process = subprocess.Popen(
+            [*_tensorboard_command(logdir, port), "--reload_interval", "1", *extra],
+            stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        try:
+            def get(path, **params):
+                query = urllib.parse.urlencode(params)
+                return json.loads(urllib.request.urlopen(f"{url}{path}?{query}", timeout=5).read())
+
+            deadline, seen = time.monotonic() + 90, None
+            while time.monotonic() < deadline:
+                assert process.poll() is None, (tmp / f"tb{port}.stderr").read_text()
+                try:
+                    tags = get("/data/plugin/scalars/tags").get("run", {})
+                    images = get("/data/plugin/images/images", run="run", tag="img", sample=0)
+                    points = get("/data/plugin/scalars/scalars", run="run", tag="s") if "s" in tags else []
+                except OSError:
+                    time.sleep(0.5)
+                    continue
+                now = {"scalar_tags": sorted(tags), "s": [(p[1], p[2]) for p in points],
+                       "image_steps": [e["step"] for e in images]}
+                if now == seen and now["s"] and now["image_steps"]:
+                    return now  # two polls alike: loading has settled
+                seen = now
+                time.sleep(1.5)
+            raise AssertionError(f"TensorBoard did not settle: {seen}")
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.mark.slow
+def test_two_event_files_what_tensorboard_really_shows(tmp_path):
+    """The symptoms row and the lessons say: with two event files in a run, TensorBoard 2.21's default
+    loader shows each step ONCE, from the newer file, and keeps a tag only the older file had; only the
+    legacy loader (`--load_fast=false`) shows scalar points twice. (The course once said "each step
+    twice".) Read back through TensorBoard's own loaders, over the HTTP API its page uses."""
+    logdir = tmp_path / "logs"
+    _two_writer_run(logdir)
+    default = _served(tmp_path, logdir)
+    assert default["s"] == [(0, 10.0), (1, 11.0), (2, 12.0), (3, 13.0)]  # once each, the newer file
+    assert default["image_steps"] == [0, 1, 2, 3]
+    assert "old_only" in default["scalar_tags"]  # the stale tag lingers: why the lessons delete the run
+    legacy = _served(tmp_path, logdir, "--load_fast=false")
+    assert sorted(legacy["s"]) == sorted([(s, float(s)) for s in range(4)] + default["s"])  # doubled
+    assert sorted(set(legacy["image_steps"])) == [0, 1, 2, 3]

@@ -143,3 +143,16 @@ def test_deep_dive_claims(run):
     assert torch.nn.MaxPool2d(6, ceil_mode=True)(torch.zeros(1, 1, 5, 5)).shape == (1, 1, 1, 1)
     out = torch.nn.MaxPool2d((1, 2), stride=1, padding=(0, 1), dilation=(1, 3))(torch.tensor([[[1.0, 2.0]]]))
     assert out.flatten().tolist() == [float("-inf")]
+
+
+def test_the_drop_rule_already_fires_below_n_5():
+    """Lesson 03 §2 calls n=5, k=2, s=2, p=1 "a small case" and says the rule also fires at n=1 and
+    n=3 with the same k, s, p (it once said n=5 was the smallest): PyTorch gives one window fewer than
+    the plain ceil formula there, and the same as it at n=2 and n=4."""
+    def plain_ceil(n):
+        return -(-(n + 2 - 2) // 2) + 1
+
+    for n in (1, 3, 5):
+        assert pytorch_size(n, 2, 2, 1, 1, True) == plain_ceil(n) - 1, n
+    for n in (2, 4):
+        assert pytorch_size(n, 2, 2, 1, 1, True) == plain_ceil(n), n

@@ -232,3 +232,52 @@ def test_logs_dropout_carries_its_layer_and_the_unclipped_output(notebook_runs):
     assert np.array_equal(logged, out.numpy()) and logged.max() > 1
     shown = run.value("PairViewer(batch[:4], out[:4], drop).data['layer']['kind']")
     assert shown == "dropout"
+
+
+def test_the_thin_network_is_drawn_from_the_real_mask(notebook_runs):
+    """§1's picture: the units kept are the mask drawn by hand (seed 0, p = 0.5, the same draw PyTorch
+    makes), and only links between kept units are drawn dark."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from utils.dropout import draw_thinned_network
+
+    keep = notebook_runs("04_dropout").value("keep.tolist()")
+    torch.manual_seed(0)
+    assert keep == (torch.rand(8) >= 0.5).tolist()
+    assert 0 < sum(keep) < 8  # a real thinning, neither all nor nothing
+    fig, ax = plt.subplots()
+    draw_thinned_network(ax, [torch.tensor(keep)])
+    dark = [line for line in ax.lines if to_hex(line.get_color()) == "#444444"]
+    assert len(dark) == 3 * sum(keep) + sum(keep) * 2  # inputs → kept → outputs
+    assert len(ax.lines) == 3 * 8 + 8 * 2  # every link drawn, the dropped ones faded
+    filled = [to_hex(c) for col in ax.collections for c in col.get_facecolors()]
+    assert filled.count("#ff7f0e") == 3 + sum(keep) + 2
+    plt.close(fig)
+
+
+def _saved_by_dropout(device: str, inplace: bool) -> list[tuple[tuple[int, ...], torch.dtype]]:
+    from torch.autograd.graph import saved_tensors_hooks
+
+    saved = []
+    a = torch.randn(1000, requires_grad=True, device=device)
+    h = a * 2
+    with saved_tensors_hooks(lambda t: saved.append((tuple(t.shape), t.dtype)) or t, lambda t: t):
+        torch.nn.functional.dropout(h, 0.5, training=True, inplace=inplace)
+    return saved
+
+
+def test_dropout_memory_claims_on_the_cpu():
+    """§4 and Deep dive 1: on the CPU dropout saves one mask in the input's dtype, in-place or not
+    (never its input); in-place saves nothing less."""
+    assert _saved_by_dropout("cpu", False) == _saved_by_dropout("cpu", True) == [((1000,), torch.float32)]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_dropout_memory_claims_on_cuda():
+    """Deep dive 1: on CUDA the out-of-place layer saves a 1-byte mask, in-place one in the input's dtype."""
+    assert [d for _, d in _saved_by_dropout("cuda", False)] == [torch.bool]
+    assert [d for _, d in _saved_by_dropout("cuda", True)] == [torch.float32]

@@ -236,3 +236,13 @@ def test_deep_dive_nan_and_padding_only_window(run):
 
 def test_fast_enough(run):
     assert run.seconds < 90, f"the lesson took {run.seconds:.0f} s; keep it under ~40 s"
+
+
+def test_an_out_of_plane_index_lands_in_the_next_channel_on_the_cpu():
+    """Deep dive: an all-padding dilated window gets index 1 on a 1×1 plane; PyTorch's CPU backward
+    adds that window's gradient into the NEXT channel's gradient (no bounds check)."""
+    y = torch.tensor([[[[5.0]], [[7.0]]]], requires_grad=True)  # N=1, C=2, H=W=1
+    out, idx = torch.nn.functional.max_pool2d(y, (1, 2), padding=(0, 1), dilation=(1, 2), return_indices=True)
+    assert out.flatten().tolist() == [float("-inf")] * 2 and idx.flatten().tolist() == [1, 1]
+    out[0, 0].sum().backward()  # a gradient for channel 0's window only
+    assert y.grad.flatten().tolist() == [0.0, 1.0]  # ... written into channel 1

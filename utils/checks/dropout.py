@@ -95,7 +95,9 @@ def check_my_dropout(fn) -> bool | None:
                   zh="评估模式下和 p=0 时原样返回输入，p=1 时全为 0，保留下来的元素变成 x/(1-p)。")
 
 
-_LAYERS = {"ELU": lambda: nn.ELU(), "Softmax": lambda: nn.Softmax(dim=1), "Tanh": lambda: nn.Tanh()}
+#: Exercise 04.4 asks only about layers whose derivative is usually written with their output; ELU's
+#: could be too, but PyTorch computes it from the input: an implementation fact, not something to predict.
+_LAYERS = {"Softmax": lambda: nn.Softmax(dim=1), "Tanh": lambda: nn.Tanh()}
 
 
 def inplace_after_works(name: str) -> bool:
@@ -110,7 +112,7 @@ def inplace_after_works(name: str) -> bool:
 
 
 def check_inplace_prediction(prediction) -> bool | None:
-    """Exercise 04.4: ``{"ELU": bool, "Softmax": bool, "Tanh": bool}`` — True if backward still works."""
+    """Exercise 04.4: ``{"Softmax": bool, "Tanh": bool}`` — True if backward still works."""
     if unanswered(prediction):
         return report(None)
     if not isinstance(prediction, dict) or set(prediction) != set(_LAYERS):
@@ -121,9 +123,10 @@ def check_inplace_prediction(prediction) -> bool | None:
     if wrong:
         return report(False, en=f"not right for {wrong}: does that layer's backward use its OUTPUT?",
                       zh=f"{wrong} 预测错了：想一想，这一层计算梯度时要不要用到它自己的输出？")
-    return report(True, en=f"PyTorch agrees: {truth}. Layers whose gradient reads their output "
-                  "(Tanh, Softmax, Sigmoid, ReLU) break.",
-                  zh=f"PyTorch 的结果一样：{truth}。梯度要用到自身输出的层（Tanh、Softmax、Sigmoid、ReLU）后面接原地 Dropout 会出错。")
+    return report(True, en=f"PyTorch agrees: {truth}. Layers whose backward reads their output (Tanh, "
+                  "Softmax, Sigmoid, ReLU in PyTorch) break; nn.ELU reads its input, so it works.",
+                  zh=f"PyTorch 的结果一样：{truth}。反向传播要读自身输出的层（PyTorch 中的 Tanh、Softmax、Sigmoid、ReLU）"
+                  "后面接原地 Dropout 会出错；nn.ELU 读的是输入，所以没问题。")
 
 
 # -- lesson 05 -----------------------------------------------------------------------------------
@@ -138,20 +141,27 @@ def memorised_fraction(model: nn.Module, split) -> float:
 
 
 def check_memorised(model_p0, model_p05, train_set, answer) -> bool | None:
-    """Exercise 05.1: ``answer = (fraction for p=0, fraction for p=0.5)`` of flipped labels learned."""
+    """Exercise 05.1: ``answer = (fraction for p=0, fraction for p=0.5)`` of flipped labels learned.
+
+    A prediction, not a measurement: right when the two fractions are in [0, 1] and in the measured
+    order (the point of the exercise); the reply shows the measured fractions next to the prediction."""
     if unanswered(answer):
         return report(None)
+    try:
+        a0, a5 = (float(a) for a in answer)
+    except (TypeError, ValueError):
+        return report(False, en="give two fractions, e.g. (0.3, 0.1).", zh="请给出两个比例，例如 (0.3, 0.1)。")
     truth = (memorised_fraction(model_p0, train_set), memorised_fraction(model_p05, train_set))
     n = int(train_set.flipped.sum())
-    ok = all(abs(float(a) - t) <= 0.5 / n + 1e-9 for a, t in zip(answer, truth, strict=True))
-    if not ok:
-        return report(False, en=f"measure it: predictions on train_set.x[train_set.flipped] (eval mode) "
-                      f"equal to train_set.y there; there are {n} flipped points.",
-                      zh=f"请实际测量：在评估模式下对 train_set.x[train_set.flipped] 做预测，看有多大比例等于 "
-                      f"train_set.y[train_set.flipped]；被翻转的点共有 {n} 个。")
-    return report(True, en=f"p=0 learned {truth[0]:.0%} of the flipped labels, p=0.5 {truth[1]:.0%}: "
-                  "that is why its training loss (eval mode) is higher.",
-                  zh=f"p=0 记住了 {truth[0]:.0%} 的被翻转标签，p=0.5 记住了 {truth[1]:.0%}：所以 p=0.5 在评估模式下的训练损失更高。")
+    measured = (f"measured over the {n} flipped points (eval mode): p=0 {truth[0]:.0%}, p=0.5 {truth[1]:.0%}",
+                f"在 {n} 个被翻转的点上实测（评估模式）：p=0 为 {truth[0]:.0%}，p=0.5 为 {truth[1]:.0%}")
+    if not (0 <= a0 <= 1 and 0 <= a5 <= 1):
+        return report(False, en="fractions are between 0 and 1 (0.3, not 30).", zh="比例在 0 和 1 之间（写 0.3，不要写 30）。")
+    if (truth[0] != truth[1]) and (a0 > a5) != (truth[0] > truth[1]):  # equal: any order will do
+        return report(False, en=f"{measured[0]}. Which model fits the training data, noise included, more "
+                      "closely?", zh=f"{measured[1]}。哪个模型把训练数据（连同噪声）拟合得更紧？")
+    return report(True, en=f"right order; {measured[0]}: that is why the dropout model's training loss "
+                  "(eval mode) is higher.", zh=f"顺序对了；{measured[1]}：所以 Dropout 模型在评估模式下的训练损失更高。")
 
 
 def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
@@ -195,16 +205,23 @@ def check_mc_average(probs, model, x, *, samples: int = 50) -> bool | None:
 
 
 def check_placement(model, *, p: float = 0.3) -> bool | None:
-    """Exercise 05.3: ``nn.Dropout(p)`` right after every hidden ReLU, nowhere else."""
+    """Exercise 05.3: ``nn.Dropout(p)`` next to every hidden ReLU, nowhere else.
+
+    Right after the ReLU is the usual place; right before it (``Linear → Dropout → ReLU``) computes the
+    same function with the same mask (ReLU(0) = 0, and scaling by 1/(1−p) > 0 commutes with ReLU)."""
     if unanswered(model):
         return report(None)
     layers = list(model.modules())[1:] if isinstance(model, nn.Sequential) else []
     if not layers:
         return report(False, en="build an nn.Sequential.", zh="请构建一个 nn.Sequential。")
     problems = []
+    def at(i):
+        return layers[i] if 0 <= i < len(layers) else None
+
     for i, layer in enumerate(layers):
-        after_relu = i > 0 and isinstance(layers[i - 1], nn.ReLU)
-        if isinstance(layer, nn.ReLU) and not (i + 1 < len(layers) and isinstance(layers[i + 1], nn.Dropout)):
+        after_relu = isinstance(at(i - 1), nn.ReLU) or (  # Linear → Dropout → ReLU: the same function
+            isinstance(at(i + 1), nn.ReLU) and isinstance(at(i - 1), nn.Linear))
+        if isinstance(layer, nn.ReLU) and not (isinstance(at(i + 1), nn.Dropout) or isinstance(at(i - 1), nn.Dropout)):
             problems.append(("a hidden ReLU without nn.Dropout right after it", "有一个隐藏层的 ReLU 后面没有紧跟 nn.Dropout"))
         if isinstance(layer, nn.Dropout) and not after_relu:
             problems.append(("a Dropout that does not follow a ReLU (not on the input or the output)",
@@ -217,5 +234,6 @@ def check_placement(model, *, p: float = 0.3) -> bool | None:
         problems.append(("keep the three Linear layers of base", "保留 base 的三个 Linear 层"))
     if problems:
         return report(False, en=problems[0][0] + ".", zh=problems[0][1] + "。")
-    return report(True, en="Linear → ReLU → Dropout for each hidden layer; the output layer is left alone.",
-                  zh="每个隐藏层都是 Linear → ReLU → Dropout；输出层不加 Dropout。")
+    return report(True, en="dropout next to each hidden ReLU (after it is the usual way to write it; before it "
+                  "is the same function); the output layer is left alone.",
+                  zh="每个隐藏层的 ReLU 旁边都有 Dropout（通常写在 ReLU 之后；写在之前计算的是同一个函数）；输出层不加 Dropout。")

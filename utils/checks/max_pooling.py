@@ -91,9 +91,11 @@ def check_same_size_layer(layer) -> bool | None:
         return report(True, en=f"27 → {sizes[27]}, 28 → {sizes[28]}.", zh=f"27 → {sizes[27]}，28 → {sizes[28]}。")
     got = ", ".join(f"{n}×{n} → {h}×{w}" for n, (h, w) in sizes.items())
     if sizes[28] == wanted:
-        return report(False, en=f"{got}. The 27th row has no partner in floor mode: ceil_mode=True (or "
-                      "a padding) gives it a window. Lesson 03 has the rule.",
-                      zh=f"{got}。向下取整时，第 27 行凑不成一个窗口，被丢掉了；ceil_mode=True（或加上填充）能给它一个窗口。规则见第 3 课。")
+        return report(False, en=f"{got}. The 27th row has no partner in floor mode: (27 − 2) // 2 + 1 = 13. "
+                      "Round up instead, nn.MaxPool2d(2, ceil_mode=True), and it gets a window (§2's "
+                      "counting rule). Padding 1 would not do: 28 + 2 gives 15 windows of 2.",
+                      zh=f"{got}。向下取整时，第 27 行凑不成一个窗口：(27 − 2) // 2 + 1 = 13。改为向上取整，"
+                      "即 nn.MaxPool2d(2, ceil_mode=True)，它就有了一个窗口（见第 2 节数窗口的规则）。加填充 1 不行：28 + 2 会得到 15 个宽为 2 的窗口。")
     return report(False, en=f"{got}. First make 28 → 14: a window that moves 2 pixels at a time.",
                   zh=f"{got}。先做到 28 → 14：用一个每次移动 2 个像素的窗口。")
 
