@@ -11,6 +11,7 @@ LAB_PORT ?= 8888
 
 help:
 	@echo "make demo         set up .venv, execute every notebook headless (both editions), write logs/ and build/"
+	@echo "make test-fast    the check after an edit: unit, property and docs tests, no notebooks (about a minute)"
 	@echo "make test         set up .venv, run every test (unit, property, notebooks, TensorBoard)"
 	@echo "make lab          JupyterLab on notebooks/ at http://$(HOST):$(LAB_PORT)"
 	@echo "make kernel       register .venv as the Jupyter kernel 'Python 3 (pooling course)' (VS Code, your own Jupyter)"
@@ -18,6 +19,7 @@ help:
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
 	@echo "make slides       offline reveal.js decks of every lesson in build/slides/ (中文: build/slides/zh-CN/)"
 	@echo "make lint         ruff on code and notebooks"
+	@echo "make format       ruff format + fixes on utils/ tests/ tools/ (utils/ is measured formatted: no cap breaks)"
 	@echo "make clean        remove build/ and logs/ runs (keeps .venv)"
 	@echo "make hub-test     a real JupyterHub on 127.0.0.1, N=5 students (N=10 make hub-test)"
 
