@@ -110,12 +110,14 @@ def formatted_lines(path: Path) -> int:
 def test_the_line_count_is_the_formatted_one(tmp_path):
     squeezed = tmp_path / "squeezed.py"
     squeezed.write_text("def f(a, b): return {'a': a, 'b': b, 'sum': a + b, 'product': a * b, 'difference': a - b, "
-                        "'quotient': a / b}\n", encoding="utf-8")
+                        "'quotient': a / b, 'power': a ** b}\n", encoding="utf-8")
     assert formatted_lines(squeezed) > len(squeezed.read_text(encoding="utf-8").splitlines())
-    formatted = tmp_path / "formatted.py"
-    subprocess.run([sys.executable, "-m", "ruff", "format", str(squeezed)], check=True, capture_output=True, cwd=ROOT)
-    formatted.write_text(squeezed.read_text(encoding="utf-8"), encoding="utf-8")
-    assert formatted_lines(formatted) == len(formatted.read_text(encoding="utf-8").splitlines())
+    formatted = tmp_path / "formatted.py"  # the same code as `make format` writes it: the same count
+    formatted.write_text(subprocess.run([sys.executable, "-m", "ruff", "format", "--stdin-filename", str(squeezed), "-"],
+                                        input=squeezed.read_text(encoding="utf-8"), capture_output=True, text=True,
+                                        cwd=ROOT, check=True).stdout, encoding="utf-8")
+    assert formatted_lines(formatted) == len(formatted.read_text(encoding="utf-8").splitlines()) \
+        == formatted_lines(squeezed)
 
 
 def test_the_library_stays_small():

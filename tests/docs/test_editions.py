@@ -129,7 +129,7 @@ def test_sync_inserts_an_added_exercise_where_english_has_it(tmp_path, monkeypat
     assert [c.cell_type for c in zh.cells] == [c.cell_type for c in nb.cells]
     assert [c.get("id") for c in zh.cells] == [c.get("id") for c in nb.cells]
     assert zh.cells[2].source == "## 1 · Idea 中文" and zh.cells[4].source == "y = x + 1"
-    assert len(editions.untranslated(twin)) == 1 and "A new exercise" in zh.cells[6].source
+    assert len(editions.untranslated(twin)) == 1 and "A new exercise" in zh.cells[7].source
     assert editions.sync(english) == []  # nothing left to do
     del nb.cells[4]  # a cell deleted in English goes from the twin
     nbformat.write(nb, english)
