@@ -10,7 +10,14 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_cjk_font  # noqa: E402
-from build_cjk_font import FAMILY, TTF, WOFF2, course_characters, missing_glyphs, standard_characters  # noqa: E402
+from build_cjk_font import (  # noqa: E402
+    FAMILY,
+    TTF,
+    WOFF2,
+    course_characters,
+    missing_glyphs,
+    standard_characters,
+)
 
 
 def test_font_covers_the_course_text():

@@ -82,7 +82,7 @@ def _pairs(en_cells: list, zh_cells: list) -> dict[int, int]:
     left_zh = [j for j, c in enumerate(zh_cells) if c.cell_type == "code" and j not in pairs.values()
                and c.get("id") not in en_ids]
     if len(left_en) == len(left_zh):  # same count: the same cells under other ids
-        pairs.update(zip(left_en, left_zh))
+        pairs.update(zip(left_en, left_zh, strict=True))
     return pairs
 
 

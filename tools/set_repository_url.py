@@ -57,10 +57,11 @@ def binder_url(
     )
 
 
-def badges_markdown(url: str = environment.COURSE_REPOSITORY_URL, branch: str = environment.COURSE_BRANCH) -> str:
-    """The two README badges (Colab, Binder), on one line."""
-    colab = colab_url(url=url, branch=branch)
-    binder = binder_url(url=url, branch=branch)
+def badges_markdown(url: str = environment.COURSE_REPOSITORY_URL, branch: str = environment.COURSE_BRANCH,
+                    notebook: str = START_NOTEBOOK) -> str:
+    """The two README badges (Colab, Binder) opening ``notebook``, on one line."""
+    colab = colab_url(notebook, url=url, branch=branch)
+    binder = binder_url(notebook, url=url, branch=branch)
     return (
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab}) "
         f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder})"
