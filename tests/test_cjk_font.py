@@ -24,7 +24,7 @@ def test_font_covers_the_course_text():
     chars = course_characters()
     assert len(chars) > 100, "the course has Chinese text; none found"
     missing = missing_glyphs(chars)
-    assert not missing, f"run `python tools/build_cjk_font.py`: no glyph for {''.join(sorted(missing))}"
+    assert not missing, f"no glyph for {''.join(sorted(missing))}\n{build_cjk_font.HOW_TO_ADD}"
 
 
 def test_font_covers_gb2312_so_a_teachers_chinese_needs_no_rebuild():
