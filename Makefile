@@ -11,6 +11,7 @@ LAB_PORT ?= 8888
 
 help:
 	@echo "make demo         set up .venv, execute every notebook headless (both editions), write logs/ and build/"
+	@echo "make test-fast    the check after an edit: unit, property and docs tests, no notebooks (about a minute)"
 	@echo "make test         set up .venv, run every test (unit, property, notebooks, TensorBoard)"
 	@echo "make lab          JupyterLab on notebooks/ at http://$(HOST):$(LAB_PORT)"
 	@echo "COURSE_IMAGES=DIR make demo (or lab)   the lessons on your own photos in DIR (data/README.md)"
@@ -20,6 +21,7 @@ help:
 	@echo "make slides       projector decks (reveal.js, offline) from what make demo ran, in build/slides/ (中文: zh-CN/)"
 	@echo "make screenshots  TensorBoard views the lessons show, from logs/ (after make demo), into docs/images/tensorboard/"
 	@echo "make lint         ruff on code and notebooks"
+	@echo "make format       ruff format + fixes on utils/ tests/ tools/ (utils/ is measured formatted: no cap breaks)"
 	@echo "make clean        remove build/ and logs/ runs (keeps .venv)"
 	@echo "make hub-test     a real JupyterHub on 127.0.0.1, N=5 students (N=10 make hub-test)"
 

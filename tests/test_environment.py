@@ -55,15 +55,23 @@ def test_seed_everything_repeats_all_generators():
     assert seed_everything(3) == 3
 
 
-@pytest.mark.parametrize(("folder", "expected"), [
-    ("notebooks", "en"), ("notebooks/solutions", "en"),
-    ("notebooks/zh-CN", "zh"), ("notebooks/zh-CN/solutions", "zh"),
+@pytest.mark.parametrize(("line", "folder", "expected"), [
+    ('LANGUAGE = "en"', "notebooks/zh-CN", "en"), ('LANGUAGE = "zh-CN"', "content", "zh"),
+    ('LANGUAGE = "zh-CN"', "notebooks", "zh"), (None, "notebooks/zh-CN", "en"),
 ])
-def test_language_follows_the_edition_folder(tmp_path, monkeypatch, folder, expected):
+def test_language_is_the_notebooks_own_line_not_its_folder(tmp_path, monkeypatch, line, folder, expected):
+    """The setup cell's LANGUAGE line (in the kernel's namespace, ``__main__``) decides, wherever the kernel runs
+    (Colab's working folder is /content)."""
     (tmp_path / folder).mkdir(parents=True)
     monkeypatch.chdir(tmp_path / folder)
     monkeypatch.delenv(environment.LANGUAGE_ENV_VAR, raising=False)
+    main = sys.modules["__main__"]
+    monkeypatch.delattr(main, "LANGUAGE", raising=False)
+    if line:
+        monkeypatch.setattr(main, "LANGUAGE", line.split('"')[1], raising=False)
     assert environment.language() == expected
+    monkeypatch.setenv(environment.LANGUAGE_ENV_VAR, "zh" if expected == "en" else "en")  # the override
+    assert environment.language() != expected
 
 
 # -- the kernel check: a lesson opened with a Python that lacks the course's packages ---------------
@@ -117,8 +125,7 @@ def test_the_pip_fix_asks_for_exactly_what_is_missing_and_this_venv_satisfies_it
 
 
 def test_the_message_speaks_chinese_in_the_chinese_edition(tmp_path, monkeypatch):
-    (tmp_path / "notebooks" / "zh-CN").mkdir(parents=True)
-    monkeypatch.chdir(tmp_path / "notebooks" / "zh-CN")
+    monkeypatch.setattr(sys.modules["__main__"], "LANGUAGE", "zh-CN", raising=False)  # the setup cell's 1st line
     monkeypatch.delenv(environment.LANGUAGE_ENV_VAR, raising=False)
     message = environment.kernel_message(["torch>=2.2 (not installed)"])
     assert "内核" in message and "make kernel" in message.split("内核")[1]

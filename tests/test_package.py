@@ -4,6 +4,8 @@ imports pictures, and neither utils/ nor tools/ touches a private name of torch,
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,12 +98,44 @@ def test_private_uses_are_found(tmp_path):
                                  "bad.py:2: ._get_file_writer"]
 
 
+def formatted_lines(path: Path) -> int:
+    """Lines of ``path`` as ``ruff format`` (``make format``, pyproject.toml's settings) writes it, so
+    formatting never changes the count, however the file is laid out now."""
+    done = subprocess.run([sys.executable, "-m", "ruff", "format", "--stdin-filename", str(path), "-"],
+                          input=path.read_text(encoding="utf-8"), capture_output=True, text=True, cwd=ROOT,
+                          check=True)
+    return len(done.stdout.splitlines())
+
+
+def test_the_line_count_is_the_formatted_one(tmp_path):
+    squeezed = tmp_path / "squeezed.py"
+    squeezed.write_text("def f(a, b): return {'a': a, 'b': b, 'sum': a + b, 'product': a * b, 'difference': a - b, "
+                        "'quotient': a / b, 'power': a ** b}\n", encoding="utf-8")
+    assert formatted_lines(squeezed) > len(squeezed.read_text(encoding="utf-8").splitlines())
+    formatted = tmp_path / "formatted.py"  # the same code as `make format` writes it: the same count
+    formatted.write_text(subprocess.run([sys.executable, "-m", "ruff", "format", "--stdin-filename", str(squeezed), "-"],
+                                        input=squeezed.read_text(encoding="utf-8"), capture_output=True, text=True,
+                                        cwd=ROOT, check=True).stdout, encoding="utf-8")
+    assert formatted_lines(formatted) == len(formatted.read_text(encoding="utf-8").splitlines()) \
+        == formatted_lines(squeezed)
+
+
 def test_the_library_stays_small():
-    """Issue 13's limits: top-level modules (docstrings included) at most 2,220 lines together, none over
-    400; the exercises' self-checks at most 900."""
-    lines = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / "utils").glob("*.py")}
-    checks = sum(len(p.read_text(encoding="utf-8").splitlines())
-                 for p in (ROOT / "utils" / "checks").glob("*.py"))
-    assert sum(lines.values()) <= 2220, f"utils/ top level has {sum(lines.values())} lines: {lines}"
-    assert max(lines.values()) <= 400, lines
-    assert checks <= 900, f"utils/checks/ has {checks} lines"
+    """Issue 13's limits, counted as ``make format`` would write the files (issue 22: formatting must not
+    break them): top-level modules (docstrings included) at most 2,500 lines together (2,200 as the code
+    was laid out before), none over 460; the exercises' self-checks at most 1,200."""
+    lines = {p.name: formatted_lines(p) for p in (ROOT / "utils").glob("*.py")}
+    checks = sum(formatted_lines(p) for p in (ROOT / "utils" / "checks").glob("*.py"))
+    assert sum(lines.values()) <= 2500, f"utils/ top level has {sum(lines.values())} lines (formatted): {lines}"
+    assert max(lines.values()) <= 460, lines
+    assert checks <= 1200, f"utils/checks/ has {checks} lines (formatted)"
+
+
+def test_requirements_install_the_plugins_editable():
+    """Issue 22: an edit under plugins/ is live without a reinstall (pip install -e)."""
+    lines = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    plugins = [line.split("#")[0].strip() for line in lines if "plugins/" in line.split("#")[0]]
+    assert plugins == ["-e ./plugins/tensorboard-pairs", "-e ./plugins/course-tensorboard-proxy"], plugins
+    for plugin in plugins:
+        pyproject = (ROOT / plugin.removeprefix("-e ./") / "pyproject.toml").read_text(encoding="utf-8")
+        assert 'requires = ["setuptools>=64"]' in pyproject  # PEP 660 editable installs

@@ -98,3 +98,22 @@ def test_the_font_is_registered_once_and_chinese_falls_back_to_it():
     importlib.reload(plots)  # importing twice must not add the family twice
     assert plt.rcParams["font.family"].count(plots.FONT_FAMILY) == 1
     assert plt.rcParams["font.family"][0] != plots.FONT_FAMILY  # Latin text keeps its usual font
+
+
+def test_every_figure_text_a_lesson_passes_through_label_has_its_chinese():
+    """The lessons' own figures (their code is the same in both editions) speak Chinese in the Chinese
+    edition: every literal a notebook passes to ``label(...)`` has an entry in utils/labels_zh.json, with
+    the same ``{fields}``."""
+    import nbformat
+
+    texts = set()
+    for path in sorted((plots.ROOT / "notebooks").rglob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                texts |= set(re.findall(r'\blabel\(\s*"([^"\n]+)"', cell.source))
+    assert len(texts) >= 10, texts  # 00, 01, 02 and 05 label their figures
+    missing = sorted(t for t in texts if t not in LABELS)
+    assert not missing, f"add to utils/labels_zh.json: {missing}"
+    fields = {t: sorted(f for _, f, _, _ in string.Formatter().parse(t) if f) for t in texts}
+    assert all(sorted(f for _, f, _, _ in string.Formatter().parse(LABELS[t]) if f) == fields[t] for t in texts)
+    assert all(CJK.search(LABELS[t]) for t in texts)

@@ -1,24 +1,28 @@
-"""Rebuild the course's small Chinese font: Noto Sans SC, cut down to the characters the course uses.
+"""The course's Chinese font: Noto Sans SC cut down to GB 2312 plus every character the course uses.
 
-    python tools/build_cjk_font.py            # rebuild data/fonts/ from the npm package
-    python tools/build_cjk_font.py --check    # exit 1 if some Chinese character has no glyph
+    python tools/build_cjk_font.py --check    # exit 1 and name the characters the shipped font lacks
+    python tools/build_cjk_font.py            # add those characters (offline when this machine has them)
+    python tools/build_cjk_font.py --source path/to/font.otf   # ... taken from that font file
+    python tools/build_cjk_font.py --full     # rebuild everything from the npm package (online, once)
 
 Why: many machines (this CI machine among them) have no CJK font, so browsers and matplotlib draw □ for
-every Chinese character. The course therefore ships its own font, small enough to commit:
-``data/fonts/NotoSansSC-Course.ttf`` (matplotlib) and ``.woff2`` (slides and HTML exports), licensed
-under the SIL Open Font License 1.1 (``data/fonts/OFL.txt``).
+every Chinese character. The course therefore ships its own font, committed with its licence (SIL Open
+Font License 1.1, ``data/fonts/OFL.txt``): ``data/fonts/NotoSansSC-Course.ttf`` (matplotlib) and
+``.woff2`` (slides and HTML exports). It holds the 6,763 hanzi of GB 2312 and its Chinese punctuation (enumerated
+by Python's own ``gb2312`` codec) and every CJK character in notebooks/, docs/, the READMEs, utils/ and
+tools/, so a teacher's Chinese almost never needs a rebuild: about 2.3 MB (TTF) and 1.0 MB (WOFF2).
 
-How: the source is the npm package ``@fontsource/noto-sans-sc`` (weight 400), which splits the font
-into ~100 unicode-range slices. ``npm pack`` fetches it once into ``build/fonts-src/`` (run this tool
-online once after the text changes; the result is committed). Each slice holding needed characters is
-subset with fontTools, the pieces are merged into one font and renamed "Noto Sans SC Course".
-The characters are every CJK character and full-width punctuation mark in notebooks/, docs/, the
-READMEs, utils/ and tools/ (messages and figure labels), plus the Chinese glossary.
+Adding a rarer character works offline: the tool copies the missing glyphs into the shipped font from
+the first source that has them: ``--source FILE``; the npm package if fetched before
+(``build/fonts-src/``); any font installed on this machine (found through fontconfig's ``fc-list``, or
+matplotlib's font search where there is no fontconfig); and last, online, ``npm pack`` of
+``@fontsource/noto-sans-sc``. ``--full`` rebuilds the whole font from that npm package.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import re
 import shutil
 import subprocess
@@ -91,20 +95,42 @@ def web_font_css(fonts_url: str) -> str:
     )
 
 
-def missing_glyphs(chars: set[str], font_path: Path = TTF) -> set[str]:
-    """Characters of ``chars`` the shipped font has no glyph for."""
+def missing_glyphs(chars: set[str], font_path: Path | None = None) -> set[str]:
+    """Characters of ``chars`` the font (the shipped one unless ``font_path``) has no glyph for."""
     from fontTools.ttLib import TTFont
 
-    cmap = TTFont(font_path).getBestCmap()
+    cmap = TTFont(font_path or TTF).getBestCmap()
     return {ch for ch in chars if ord(ch) not in cmap}
 
 
-def _source_package(cache: Path) -> Path:
+def standard_characters() -> set[str]:
+    """GB 2312's 6,763 hanzi and its CJK punctuation and full-width forms (what :func:`is_cjk` accepts;
+    its Greek, Cyrillic and other symbols are left to Latin fonts), enumerated by Python's ``gb2312`` codec."""
+    decode = codecs.getdecoder("gb2312")
+    out = set()
+    for hi in range(0xA1, 0xF8):
+        for lo in range(0xA1, 0xFF):
+            try:
+                ch = decode(bytes((hi, lo)))[0]
+                if is_cjk(ch):
+                    out.add(ch)
+            except UnicodeDecodeError:
+                pass
+    return out
+
+
+def _source_package(cache: Path, fetch: bool = True) -> Path | None:
+    """The fontsource package in ``cache`` (fetched with npm when ``fetch`` and npm exist), else None."""
     folder = cache / "package"
     if not (folder / "400.css").exists():
+        if not fetch or shutil.which("npm") is None:
+            return None
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "pack", PACKAGE, "--silent"], cwd=cache, check=True)
-        with tarfile.open(next(cache.glob("fontsource-noto-sans-sc-*.tgz"))) as tar:
+        done = subprocess.run(["npm", "pack", PACKAGE, "--silent"], cwd=cache)
+        tarballs = list(cache.glob("fontsource-noto-sans-sc-*.tgz"))
+        if done.returncode or not tarballs:
+            return None
+        with tarfile.open(tarballs[0]) as tar:
             tar.extractall(cache, filter="data")
     return folder
 
@@ -121,64 +147,190 @@ def _ranges(css: str) -> list[tuple[str, set[int]]]:
     return out
 
 
-def build(chars: set[str], cache: Path) -> None:
-    from fontTools import subset
-    from fontTools.merge import Merger
-    from fontTools.ttLib import TTFont
+def _package_fonts(package: Path) -> list[tuple[Path, int]]:
+    return [(package / "files" / file, 0) for file, _ in _ranges((package / "400.css").read_text(encoding="utf-8"))]
 
-    package = _source_package(cache)
-    need = {ord(c) for c in chars}
-    pieces = []
-    for file, cps in _ranges((package / "400.css").read_text(encoding="utf-8")):
-        wanted = need & cps
-        if not wanted:
-            continue
-        font = TTFont(package / "files" / file)
-        options = subset.Options()
-        options.layout_features = ["*"]
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=wanted)
-        subsetter.subset(font)
-        font.flavor = None
-        piece = cache / f"piece-{len(pieces)}.ttf"
-        font.save(piece)
-        pieces.append(str(piece))
-    merged = Merger().merge(pieces)
+
+def _system_fonts(chars: set[str]) -> list[tuple[Path, int]]:
+    """Font files (and face index) on this machine holding some of ``chars``; Noto/Source Han first."""
+    found: list[tuple[Path, int, str]] = []
+    if shutil.which("fc-list"):
+        for ch in sorted(chars):
+            out = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{family}\n", f":charset={ord(ch):x}"],
+                                 capture_output=True, text=True).stdout
+            for line in out.splitlines():
+                file, index, family = (line.split("\t") + ["", "", ""])[:3]
+                found.append((Path(file), int(index or 0), family))
+    else:  # macOS, Windows: matplotlib knows where the system keeps its fonts
+        from matplotlib import font_manager
+
+        found = [(Path(f), 0, Path(f).stem) for f in font_manager.findSystemFonts()]
+    found.sort(key=lambda f: not any(n in f[2] for n in ("Noto Sans CJK SC", "Source Han Sans", "Noto Sans SC")))
+    return list(dict.fromkeys((f, i) for f, i, _ in found if f.suffix.lower() in {".ttf", ".otf", ".ttc", ".otc"}))
+
+
+def _to_quadratic(font) -> None:
+    """Turn a CFF (PostScript-outline) font into TrueType outlines, so it merges with the course's font."""
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import newTable
+
+    order, glyphset = font.getGlyphOrder(), font.getGlyphSet()
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyphset)
+        glyphset[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    font["loca"] = newTable("loca")
+    font["glyf"] = glyf = newTable("glyf")
+    glyf.glyphOrder, glyf.glyphs = order, glyphs
+    for tag in ("CFF ", "VORG"):
+        if tag in font:
+            del font[tag]
+    maxp = font["maxp"] = newTable("maxp")
+    maxp.tableVersion, maxp.numGlyphs = 0x00010000, len(order)
+    for field in ("maxZones",):
+        setattr(maxp, field, 1)
+    for field in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                  "maxStackElements", "maxSizeOfInstructions", "maxComponentElements",
+                  "maxPoints", "maxContours", "maxCompositePoints", "maxCompositeContours", "maxComponentDepth"):
+        setattr(maxp, field, 0)
+    font["head"].glyphDataFormat = 0
+    font["post"].formatType = 2.0
+    font["post"].extraNames, font["post"].mapping = [], {}
+    font.sfntVersion = "\x00\x01\x00\x00"
+
+
+def _piece(path: Path, index: int, cps: set[int], out: Path, upem: int = 1000) -> set[int]:
+    """Subset the font at ``path`` to the code points of ``cps`` it has, as TrueType at ``upem`` units,
+    saved to ``out``; return those code points (empty: nothing saved)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.scaleUpem import scale_upem
+
+    try:
+        font = TTFont(path, fontNumber=index)
+        have = cps & set(font.getBestCmap())
+    except Exception:  # noqa: BLE001 - an unreadable font is simply not a source
+        return set()
+    if not have:
+        return set()
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.drop_tables += ["VORG", "DSIG", "vhea", "vmtx", "BASE", "meta"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=have)
+    subsetter.subset(font)
+    if "CFF " in font:
+        _to_quadratic(font)
+    if font["head"].unitsPerEm != upem:
+        scale_upem(font, upem)
+    font.flavor = None
+    font.save(out)
+    return have
+
+
+def _save(pieces: list[Path], ttf: Path = TTF, woff2: Path = WOFF2) -> None:
+    """Merge the pieces into the course's font, named "Noto Sans SC Course", as TTF and WOFF2."""
+    from fontTools.merge import Merger
+
+    merged = Merger().merge([str(p) for p in pieces])
     for record in merged["name"].names:
-        if record.nameID in (1, 16):
+        if record.nameID in (1, 16, 3, 4):
             record.string = FAMILY
         elif record.nameID in (2, 17):
             record.string = "Regular"
-        elif record.nameID in (3, 4):
-            record.string = FAMILY
         elif record.nameID == 6:
             record.string = FAMILY.replace(" ", "") + "-Regular"
-    FONT_DIR.mkdir(parents=True, exist_ok=True)
-    merged.save(TTF)
+    ttf.parent.mkdir(parents=True, exist_ok=True)
+    merged.save(ttf)
     merged.flavor = "woff2"
-    merged.save(WOFF2)
+    merged.save(woff2)
+
+
+def build(chars: set[str], cache: Path) -> None:
+    """Rebuild the whole font from the npm package (fetched into ``cache`` once; needs npm online)."""
+    package = _source_package(cache)
+    if package is None:
+        raise SystemExit(f"--full needs the npm package {PACKAGE}: install Node.js (npm) and run this "
+                         "online once; to add characters offline, run without --full.")
+    need = {ord(c) for c in chars}
+    pieces = []
+    for path, _ in _package_fonts(package):
+        piece = cache / f"piece-{len(pieces)}.ttf"
+        if _piece(path, 0, need, piece):
+            pieces.append(piece)
+    _save(pieces)
     licence = package / "LICENSE"
     if licence.exists():
         (FONT_DIR / "OFL.txt").write_text(licence.read_text(encoding="utf-8"), encoding="utf-8")
 
 
+def add(missing: set[str], sources: list[tuple[Path, int]], work: Path, ttf: Path = TTF,
+        woff2: Path = WOFF2) -> set[str]:
+    """Copy the glyphs of ``missing`` from ``sources`` (the first that has each) into the font ``ttf``
+    (and its ``woff2``); return the characters no source had."""
+    work.mkdir(parents=True, exist_ok=True)
+    need, pieces = {ord(c) for c in missing}, [ttf]
+    for path, index in sources:
+        if not need:
+            break
+        piece = work / f"extra-{len(pieces)}.ttf"
+        got = _piece(path, index, need, piece)
+        if got:
+            pieces.append(piece)
+            need -= got
+    if len(pieces) > 1:
+        _save(pieces, ttf, woff2)
+    return {chr(cp) for cp in need}
+
+
+HOW_TO_ADD = f"""Fix: python tools/build_cjk_font.py
+It copies the missing glyphs into data/fonts/ from a font that has them, offline: a font on this machine
+(Debian/Ubuntu: sudo apt-get install fonts-noto-cjk; macOS and Windows ship one), or a font file you
+name with --source path/to/font.otf (.ttf, .otf, .ttc). Online, with Node.js installed, it can also
+fetch the npm package {PACKAGE} once. Then commit data/fonts/."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only check the shipped font covers the text")
+    parser.add_argument("--full", action="store_true", help="rebuild the whole font from the npm package")
+    parser.add_argument("--source", type=Path, action="append", default=[],
+                        help="a font file to take missing glyphs from (repeatable)")
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "fonts-src")
     args = parser.parse_args(argv)
     chars = course_characters()
-    if args.check:
-        missing = missing_glyphs(chars)
-        if missing:
-            print(f"{len(missing)} characters have no glyph in {TTF.name}: {''.join(sorted(missing))}\n"
-                  "Fix: python tools/build_cjk_font.py", file=sys.stderr)
-            return 1
-        print(f"{TTF.name} covers all {len(chars)} Chinese characters of the course.")
+    if args.full:
+        build(chars | standard_characters(), args.cache)
+        print(f"GB 2312 + {len(chars)} course characters -> {TTF.relative_to(ROOT)} "
+              f"({TTF.stat().st_size / 1e6:.1f} MB), {WOFF2.relative_to(ROOT)} ({WOFF2.stat().st_size / 1e6:.1f} MB)")
+    missing = missing_glyphs(chars | standard_characters())
+    if not missing:
+        print(f"{TTF.name} covers all {len(chars)} Chinese characters of the course (and GB 2312): nothing to do.")
         return 0
-    build(chars, args.cache)
-    print(f"{len(chars)} characters -> {TTF.relative_to(ROOT)} ({TTF.stat().st_size / 1e3:.0f} kB), "
-          f"{WOFF2.relative_to(ROOT)} ({WOFF2.stat().st_size / 1e3:.0f} kB)")
+    listed = "".join(sorted(missing))
+    if args.check:
+        print(f"{len(missing)} characters have no glyph in {TTF.name}: {listed}\n{HOW_TO_ADD}",
+              file=sys.stderr)
+        return 1
+    for source in args.source:
+        if not source.is_file():
+            raise SystemExit(f"--source {source}: no such font file")
+    sources = [(p, 0) for p in args.source]
+    package = _source_package(args.cache, fetch=False)
+    sources += _package_fonts(package) if package else []
+    sources += _system_fonts(missing)
+    still = add(missing, sources, args.cache / "extra", TTF, WOFF2)
+    if still and (package := _source_package(args.cache)) is not None:  # online, npm: fetch it once
+        still = add(still, _package_fonts(package), args.cache / "extra", TTF, WOFF2)
+    added = "".join(sorted(missing - still))
+    if added:
+        print(f"added {added} to {TTF.name} ({TTF.stat().st_size / 1e6:.1f} MB) and "
+              f"{WOFF2.name}; commit data/fonts/.")
+    if still:
+        print(f"No font found has {''.join(sorted(still))}.\n{HOW_TO_ADD}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -57,10 +57,11 @@ def binder_url(
     )
 
 
-def badges_markdown(url: str = environment.COURSE_REPOSITORY_URL, branch: str = environment.COURSE_BRANCH) -> str:
-    """The two README badges (Colab, Binder), on one line."""
-    colab = colab_url(url=url, branch=branch)
-    binder = binder_url(url=url, branch=branch)
+def badges_markdown(url: str = environment.COURSE_REPOSITORY_URL, branch: str = environment.COURSE_BRANCH,
+                    notebook: str = START_NOTEBOOK) -> str:
+    """The two README badges (Colab, Binder) opening ``notebook``, on one line."""
+    colab = colab_url(notebook, url=url, branch=branch)
+    binder = binder_url(notebook, url=url, branch=branch)
     return (
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab}) "
         f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder})"
@@ -70,6 +71,7 @@ def badges_markdown(url: str = environment.COURSE_REPOSITORY_URL, branch: str = 
 #: The standard setup cell every notebook starts with (proposed; the lead applies it). It clones the
 #: course only on Colab and only once (re-running the cell finds ``course/`` and skips the clone).
 SETUP_CELL_TEMPLATE = """\
+{language_line}
 import sys
 from pathlib import Path
 
@@ -91,9 +93,17 @@ LOGS = logs_dir()
 print(f"root {{ROOT}}\\ndevice {{DEVICE}}\\nlogs {{LOGS}}")"""
 
 
-def setup_cell_source(url: str = environment.COURSE_REPOSITORY_URL) -> str:
-    """The standard setup cell with ``url`` filled in."""
-    return SETUP_CELL_TEMPLATE.format(url=url)
+#: The setup cell's first line, the one line of code where the two editions differ: the language of
+#: the self-checks and figure labels (``utils.environment.language()`` reads it).
+LANGUAGE_LINES = {
+    "en": 'LANGUAGE = "en"  # this edition\'s language: self-checks and figure text (Chinese edition: "zh-CN")',
+    "zh-CN": 'LANGUAGE = "zh-CN"  # 本版本的语言：自检提示和图中文字都用中文（英文版为 "en"）',
+}
+
+
+def setup_cell_source(url: str = environment.COURSE_REPOSITORY_URL, language: str = "en") -> str:
+    """The standard setup cell with ``url`` filled in, for the edition ``language`` ("en", "zh-CN")."""
+    return SETUP_CELL_TEMPLATE.format(url=url, language_line=LANGUAGE_LINES[language])
 
 MARKDOWN_FILES = ("README.md", "README.zh-CN.md", "docs/*.md")
 

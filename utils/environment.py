@@ -55,17 +55,15 @@ LANGUAGE_ENV_VAR = "COURSE_LANGUAGE"
 
 
 def language() -> str:
-    """The reader's language, ``"en"`` or ``"zh"``: the edition the notebook runs from.
+    """The reader's language, ``"en"`` or ``"zh"``: the edition of the notebook that runs.
 
-    Chinese notebooks live in ``notebooks/zh-CN/`` (and its solutions/) with the same code, so the
-    kernel's working folder says which edition runs. ``COURSE_LANGUAGE`` (``en``/``zh``) overrides it.
+    Each notebook says it in its setup cell (``LANGUAGE = "zh-CN"`` in the Chinese edition, ``"en"``
+    in the English one; the only line where the editions' code differs), so Colab, Binder or any
+    working folder give the same answer. ``COURSE_LANGUAGE`` (``en``/``zh``) overrides it; outside a
+    notebook (scripts, tests) the default is English.
     """
-    chosen = os.environ.get(LANGUAGE_ENV_VAR, "").strip().lower()
-    if chosen.startswith("zh"):
-        return "zh"
-    if chosen.startswith("en"):
-        return "en"
-    return "zh" if "zh-CN" in Path.cwd().parts else "en"
+    chosen = os.environ.get(LANGUAGE_ENV_VAR, "") or getattr(sys.modules.get("__main__"), "LANGUAGE", "")
+    return "zh" if str(chosen).strip().lower().startswith("zh") else "en"
 
 
 def get_device(prefer: str = "cpu") -> torch.device:

@@ -1,11 +1,13 @@
-"""Chinese renders with real glyphs in the HTML exports and the slides, on a machine with no CJK font.
+"""Chinese renders with real glyphs in the HTML exports and the slides, with or without a CJK font on the machine.
 
-This machine has none (``fc-list :lang=zh`` is empty), so a Chinese heading drawn without the course's
-font (data/fonts/, tools/build_cjk_font.py) would be tofu boxes. The pages load the font from a file
-next to them (``@font-face``, never a network URL); headless Chromium, with every request that is not
-file:// blocked, must draw the Chinese heading with it: the font is loaded, Chromium reports it as
-the font used for the heading's Chinese glyphs, and the heading is as wide as N full-width glyphs,
-unlike the same text in a font that does not exist. Screenshots go to build/screenshots/.
+Without one, a Chinese heading drawn without the course's font (data/fonts/, tools/build_cjk_font.py)
+would be tofu boxes. The pages load the font from a file next to them (``@font-face``, never a network
+URL); headless Chromium, with every request that is not file:// blocked, must draw the Chinese heading
+with it: the font is loaded, Chromium reports it as the font used for the heading's Chinese glyphs, and
+the heading is as wide as N full-width glyphs. Chromium runs under an isolated fontconfig
+(``FONTCONFIG_FILE``), so the test does not depend on this machine's fonts: once with only a Latin font
+(then the same text in a font that does not exist is tofu, of another width), once with a "system" CJK
+font beside it (the course's font must still be the one used). Screenshots go to build/screenshots/.
 """
 
 from __future__ import annotations
@@ -105,17 +107,48 @@ def _fonts_used(page, selector: str) -> dict[str, int]:
     return {f["familyName"]: f["glyphCount"] for f in fonts}
 
 
+SYSTEM_CJK = "Course Test System CJK"
+
+
+def isolated_fontconfig(folder: Path, system_cjk: bool) -> Path:
+    """A fonts.conf that sees only matplotlib's DejaVu Sans (a Latin font every machine with the course has)
+    and, when ``system_cjk``, a CJK font standing in for an installed one (the course's glyphs under
+    another family name); its cache lives in ``folder`` too."""
+    import matplotlib
+    from fontTools.ttLib import TTFont
+
+    dirs = [Path(matplotlib.get_data_path()) / "fonts" / "ttf"]
+    if system_cjk:
+        cjk = folder / "system-cjk"
+        cjk.mkdir(parents=True, exist_ok=True)
+        font = TTFont(ROOT / "data" / "fonts" / "NotoSansSC-Course.ttf")
+        for record in font["name"].names:
+            if record.nameID in (1, 3, 4, 16):
+                record.string = SYSTEM_CJK
+            elif record.nameID == 6:
+                record.string = SYSTEM_CJK.replace(" ", "")
+        font.save(cjk / "SystemCJK.ttf")
+        dirs.append(cjk)
+    conf = folder / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+                    + "".join(f"  <dir>{d}</dir>\n" for d in dirs)
+                    + f"  <cachedir>{folder / 'cache'}</cachedir>\n</fontconfig>\n", encoding="utf-8")
+    return conf
+
+
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.parametrize("system_cjk", [False, True], ids=["no-system-cjk-font", "system-cjk-font"])
 @pytest.mark.parametrize("which", ["html", "slides"])
-def test_chinese_heading_renders_with_real_glyphs(which, request):
+def test_chinese_heading_renders_with_real_glyphs(which, system_cjk, request, tmp_path):
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
     path = request.getfixturevalue("html_page" if which == "html" else "slide_deck")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "FONTCONFIG_FILE": str(isolated_fontconfig(tmp_path, system_cjk))}
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
+        browser = p.chromium.launch(executable_path=CHROMIUM, env=env,
                                     args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -130,11 +163,16 @@ def test_chinese_heading_renders_with_real_glyphs(which, request):
             assert m["loaded"], f"{FAMILY} did not load from the page's folder"
             used = _fonts_used(page, "h1")
             assert used.get(FAMILY, 0) >= chinese, f"the heading {m['text']!r} was drawn with {used}"
-            # At 40px the shipped glyphs are full-width, 40px each; the fallback boxes are not.
+            # At 40px the shipped glyphs are full-width, 40px each.
             assert m["course"] == pytest.approx(40 * chinese, rel=0.03), m
-            assert abs(m["course"] - m["missing"]) > 4 * chinese, m
+            if system_cjk:  # a text in no font at all falls back to the system's CJK font, not to ours
+                assert m["missing"] == pytest.approx(40 * chinese, rel=0.03), m
+                assert SYSTEM_CJK not in used, used
+            else:  # without our font, no glyphs: boxes of another width
+                assert abs(m["course"] - m["missing"]) > 4 * chinese, m
             assert blocked == [], f"the page tried the network: {blocked}"
-            page.screenshot(path=str(SCREENSHOTS / f"zh_{which}_02_average_pooling.png"))
+            suffix = "_system_cjk" if system_cjk else ""
+            page.screenshot(path=str(SCREENSHOTS / f"zh_{which}_02_average_pooling{suffix}.png"))
             print(which, m, used)
         finally:
             browser.close()

@@ -56,6 +56,19 @@ def test_readme_badges_use_the_constant():
     assert tool.disagreements(ROOT) == [], tool.disagreements(ROOT)
 
 
+def test_the_chinese_readme_opens_the_chinese_lesson():
+    """README.zh-CN's Colab and Binder badges and its nbgitpuller example open notebooks/zh-CN/, never the
+    English lesson."""
+    from nbgitpuller_link import nbgitpuller_link
+
+    readme = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    lesson = "notebooks/zh-CN/00_start_here.ipynb"
+    assert colab.colab_url(lesson) in readme and colab.binder_url(lesson) in readme
+    assert colab.colab_url() not in readme and colab.binder_url() not in readme
+    assert nbgitpuller_link("https://hub.example.edu", notebook=lesson) in readme
+    assert "zh-CN" in nbgitpuller_link("https://hub.example.edu", notebook=lesson)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_setup_cell_clones_the_constant_url(path):
     source = setup_cell(path)
@@ -65,12 +78,17 @@ def test_setup_cell_clones_the_constant_url(path):
     )
 
 
+def edition(path: Path) -> str:
+    return "zh-CN" if "zh-CN" in path.relative_to(ROOT).parts else "en"
+
+
 def test_setup_cells_are_the_proposed_one():
-    """Every notebook uses set_repository_url.setup_cell_source(): one URL constant, no second clone."""
+    """Every notebook uses set_repository_url.setup_cell_source(): one URL constant, no second clone, and
+    its edition's LANGUAGE line first."""
     differ = [
         p.relative_to(ROOT).as_posix()
         for p in NOTEBOOKS
-        if setup_cell(p).strip() != colab.setup_cell_source().strip()
+        if setup_cell(p).strip() != colab.setup_cell_source(language=edition(p)).strip()
     ]
     assert not differ, (
         f"{len(differ)} of {len(NOTEBOOKS)} notebooks have another setup cell than "
@@ -141,6 +159,47 @@ def test_on_colab_without_anywidget_the_setup_cell_warns_and_runs_on(tmp_path):
     assert "KernelWarning: Some cells of the course will fail in this kernel" in result.stderr
     assert '%pip install "anywidget>=0.9"' in result.stderr, result.stderr[-2000:]
     assert "Runtime > Restart session" in result.stderr and "make kernel" not in result.stderr
+
+
+@pytest.mark.slow  # a kernel and a git clone
+@pytest.mark.parametrize("lesson", ["notebooks/zh-CN/01_max_pooling.ipynb", "notebooks/01_max_pooling.ipynb"])
+def test_a_notebook_opened_as_colab_opens_it_speaks_its_own_language(lesson, tmp_path, monkeypatch):
+    """Colab opens one notebook in /content, a folder that says nothing about the edition: the setup cell
+    clones the course there, and the self-checks and figure labels must still speak the notebook's
+    language (its LANGUAGE line), in a real kernel."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    from run_notebooks import run_notebook
+
+    code = nbformat.v4.new_code_cell
+    content = tmp_path / "content"
+    content.mkdir()
+    setup = setup_cell(ROOT / lesson).replace(environment.COURSE_REPOSITORY_URL, ROOT.as_uri())
+    probe = ("from utils.checks.max_pooling import check_same_size_layer\nfrom utils.plots import label\n"
+             "print('label:', label('input'))\ncheck_same_size_layer('not a layer')")
+    nb = nbformat.v4.new_notebook(cells=[
+        code("import sys, types\nsys.modules['google'] = types.ModuleType('google')\n"
+             "sys.modules['google.colab'] = types.ModuleType('google.colab')  # a stand-in Colab"),
+        code(setup), code(probe)])
+    nbformat.write(nb, content / "lesson.ipynb")
+    with run_notebook(content / "lesson.ipynb", env={"COURSE_LOGS_DIR": str(tmp_path / "logs")}) as run:
+        printed = "".join(o.get("text", "") for o in run.nb.cells[2].outputs)
+        assert run.value("str(ROOT)") == str(content / "course")  # cloned next to the notebook, as on Colab
+    # what the same two lines print in this process, in the notebook's language
+    import contextlib
+    import io
+
+    from utils.checks.max_pooling import check_same_size_layer
+    from utils.plots import label
+
+    monkeypatch.setenv(environment.LANGUAGE_ENV_VAR, "zh" if "zh-CN" in lesson else "en")
+    expected = io.StringIO()
+    with contextlib.redirect_stdout(expected):
+        print("label:", label("input"))
+        check_same_size_layer("not a layer")
+    assert printed == expected.getvalue()
+    chinese = any("\u4e00" <= ch <= "\u9fff" for ch in printed)
+    assert chinese == ("zh-CN" in lesson), printed
 
 
 # -- set_repository_url ---------------------------------------------------------------------------

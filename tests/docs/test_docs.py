@@ -63,10 +63,20 @@ def test_chinese_readme_mirrors_the_english_one():
     assert len(CJK.findall(README_ZH)) > 1000, "a full Chinese README, not a stub"
 
 
-def test_badges_are_the_same_in_both_readmes():
+def test_the_chinese_readme_lists_the_real_modules_and_the_cifar_workload():
+    assert "tools/cifar10.py" in README_ZH and "tools/cifar10.py" in README  # the optional original workload
+    utils_line = re.search(r"^- `utils/`(.*?)(?=^- )", README_ZH.split("## 项目结构")[1], re.S | re.M).group(1)
+    named = set(re.findall(r"`(\w+)/?`", utils_line))
+    real = {p.stem for p in (ROOT / "utils").glob("*.py")} | {"checks"}
+    assert named and named <= real, f"not in utils/: {named - real}"
+    assert len(named) >= len(real) - 1  # __init__ aside, every module is named
+
+
+def test_each_readme_has_the_badges_of_its_own_edition():
     from set_repository_url import badges_markdown
 
-    assert badges_markdown() in README and badges_markdown() in README_ZH
+    assert badges_markdown() in README
+    assert badges_markdown(notebook="notebooks/zh-CN/00_start_here.ipynb") in README_ZH
 
 
 @pytest.mark.parametrize(

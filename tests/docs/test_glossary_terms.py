@@ -1,5 +1,5 @@
-"""One term per concept in the Chinese edition: the prose of notebooks/zh-CN/ (and the Chinese of the READMEs,
-the walkthrough and the troubleshooting page) never uses the names the
+"""One term per concept in the Chinese edition: the prose of notebooks/zh-CN/ (and the Chinese lines of the
+English lessons, the Chinese of the READMEs, the walkthrough and the troubleshooting page) never uses the names the
 course chose against (docs/glossary.md, column "也常见 · also seen"), except when quoting the original
 lesson or naming another book's term (“原教程称‘均值池化’”, “《动手学深度学习》称‘汇聚层’”)."""
 
@@ -13,10 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ZH = sorted((ROOT / "notebooks" / "zh-CN").rglob("*.ipynb"))
+#: The English lessons and solutions: their short Chinese lines use the same words.
+EN = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 GLOSSARY = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
 
 #: Never in the course's prose: other names for the original lesson, and terms with a chosen twin.
-NEVER = ["种子课程", "原始课程", "原始教程", "批次", "提前停止", "就地", "测试模式", "膨胀"]
+NEVER = ["种子课程", "原始课程", "原始教程", "批次", "提前停止", "就地", "测试模式", "膨胀",
+         "瘦网络", "更瘦的网络", "视野"]  # thinned network: 子网络; receptive field: 感受野
 #: Only inside quotation marks right after the source is named (原教程称“步长”, d2l 称“汇聚层”).
 QUOTED_ONLY = ["均值池化", "步长", "汇聚", "随机失活", "丢弃法", "遗忘层"]
 #: “原教程称”, “《动手学深度学习》称”, “也叫” ... then an opening quotation mark, then the term.
@@ -51,13 +54,16 @@ def offending_terms(text: str) -> list[str]:
         ("这时要用提前停止", True),
         ("随机失活会把元素置零", True),
         ("与 PyTorch 对照的单元测试", False),
+        ("每一步训练一个更瘦的网络", True),
+        ("扩大后续层的视野", True),
+        ("扩大后续层的感受野", False),
     ],
 )
 def test_the_check_can_fail(text, bad):
     assert bool(offending_terms(text)) is bad, offending_terms(text)
 
 
-@pytest.mark.parametrize("path", ZH, ids=[p.relative_to(ROOT / "notebooks").as_posix() for p in ZH])
+@pytest.mark.parametrize("path", ZH + EN, ids=[p.relative_to(ROOT / "notebooks").as_posix() for p in ZH + EN])
 def test_chinese_prose_uses_the_glossary_terms(path):
     nb = nbformat.read(path, as_version=4)
     hits = [f"cell {i}: {hit}" for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
