@@ -20,23 +20,35 @@ from torch import nn
 
 
 # -- lesson 04 -----------------------------------------------------------------------------------
+#: Every dropout layer torch.nn offers. The Alpha ones (for SELU networks) do not zero what they drop.
+DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+SCALING = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)  # kept x -> x / (1 - p), dropped -> 0
+
+
 def dropout_with_mask(x: torch.Tensor, dropout: nn.Module | float = 0.5):
     """Run ``dropout`` on ``x`` and return ``(output, kept)``; ``kept`` is True where x was kept.
 
-    ``dropout`` is a module in its current mode, or a number ``p`` (``nn.Dropout(p)``, training mode).
-    The random state is saved, ``dropout(x)`` runs, the state is restored and the module runs again on
-    ``ones_like(x)``: the draws depend only on the shape, so the mask is the one ``x`` got (reading
-    ``output == 0`` would call black pixels "dropped"). Afterwards the random state is as after one call.
+    ``dropout`` is one of ``DROPOUTS`` in its current mode (in ``eval()`` everything is kept), or a
+    number ``p`` (``nn.Dropout(p)``, training mode). The random state is saved, ``dropout(x)`` runs,
+    then the layer runs again from the same state on ones and on zeros: the draws depend only on the
+    shape, and an element was kept exactly where its output depends on its input (reading
+    ``output == 0`` would call black pixels dropped, and AlphaDropout's dropped values are not 0).
+    Afterwards the random state is as after one call.
     """
     if not x.is_floating_point():
         raise TypeError(f"dropout needs a floating-point tensor, got {x.dtype}; use x.float() / 255.")
     module = dropout if isinstance(dropout, nn.Module) else nn.Dropout(dropout).train()
+    if not isinstance(module, DROPOUTS):
+        raise TypeError(f"dropout_with_mask takes a dropout layer ({', '.join(c.__name__ for c in DROPOUTS)}), "
+                        f"got {type(module).__name__}; pass the model's dropout layer itself.")
     state = torch.get_rng_state()
     output = module(x)
     after = torch.get_rng_state()
-    torch.set_rng_state(state)
     with torch.no_grad():
-        kept = module(torch.ones_like(x)) != 0
+        torch.set_rng_state(state)
+        on_ones = module(torch.ones_like(x))
+        torch.set_rng_state(state)
+        kept = module(torch.zeros_like(x)) != on_ones
     torch.set_rng_state(after)
     return output, kept
 
@@ -46,11 +58,20 @@ def clip_fraction(images: torch.Tensor) -> float:
     return (images > 1).double().mean().item()
 
 
-def expected_clip_fraction(x: torch.Tensor, p: float) -> float:
-    """Expected fraction of ``dropout(x, p)`` above 1: ``(1 - p) · fraction(x > 1 - p)``.
+def expected_clip_fraction(x: torch.Tensor, p: float | nn.Module) -> float:
+    """Expected fraction of ``dropout(x)`` above 1: ``(1 - p) · fraction(x > 1 - p)``.
 
-    A kept element becomes ``x / (1 - p)``, which is above 1 exactly when ``x > 1 - p``.
+    A kept element becomes ``x / (1 - p)``, which is above 1 exactly when ``x > 1 - p``. ``p`` is a
+    number or the layer: ``nn.Dropout``/``1d``/``2d``/``3d`` (dropping whole channels changes which
+    pixels, not how many on average; in ``eval()`` it is ``fraction(x > 1)``). AlphaDropout and
+    FeatureAlphaDropout are refused: their kept values are not ``x / (1 - p)``.
     """
+    if isinstance(p, nn.Module):
+        if not isinstance(p, SCALING):
+            raise TypeError(f"expected_clip_fraction knows layers that keep x / (1 - p) and zero the rest "
+                            f"(nn.Dropout, Dropout1d/2d/3d); {type(p).__name__} does not. Measure it "
+                            "instead: clip_fraction(layer(x)).")
+        p = p.p if p.training else 0.0
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be in [0, 1], got {p!r}.")
     return (1 - p) * (x > 1 - p).double().mean().item()
