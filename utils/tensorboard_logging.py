@@ -325,33 +325,79 @@ def hub_proxy_url() -> str | None:
     return prefix.rstrip("/") + "/proxy/%PORT%/" if prefix else None
 
 
+def hub_tensorboard_url() -> str | None:
+    """On a JupyterHub whose servers have the course's entry (plugins/course-tensorboard-proxy): the
+    student's own TensorBoard, ``<prefix>tensorboard/``, served on a Unix socket only they can open."""
+    import importlib.metadata
+
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    entries = importlib.metadata.entry_points(group="jupyter_serverproxy_servers")
+    if not prefix or not any(e.name == "tensorboard" for e in entries):
+        return None
+    return prefix.rstrip("/") + "/tensorboard/"
+
+
+def _started_url(args: list[str]) -> str | None:
+    """The address of the TensorBoard ``%tensorboard`` started (or reused) with ``args``."""
+    from tensorboard import manager
+
+    key = manager.cache_key(working_directory=os.getcwd(), arguments=args, configure_kwargs={})
+    infos = [info for info in manager.get_all() if info.cache_key == key]
+    if not infos:
+        return None
+    port = max(infos, key=lambda info: info.start_time).port
+    template = os.environ.get("TENSORBOARD_PROXY_URL", "http://127.0.0.1:%PORT%/")
+    return template.replace("%PORT%", str(port)).split("#")[0] + "#images"
+
+
 def show_tensorboard(logdir: str | Path | None = None, port: int | None = None) -> str:
-    """Embed TensorBoard (on 127.0.0.1) in a Jupyter front end; headless, print how to open it.
+    """Embed TensorBoard (on 127.0.0.1) in a Jupyter front end, and print beside it how to open it
+    without the embed (front ends such as VS Code do not run TensorBoard's page); headless, print
+    only how to open it.
 
     Returns the printed command. The ``%tensorboard`` magic splits its line with
-    ``shlex.split(line, comments=True)``, so every argument is quoted that way. On a JupyterHub the
-    embed goes through the student's own server (``hub_proxy_url``); elsewhere nothing changes.
+    ``shlex.split(line, comments=True)``, so every argument is quoted that way. On a JupyterHub with
+    the course's entry, the embed is the student's own ``<prefix>tensorboard/`` (nothing listens on a
+    port other students could reach); on a hub without it, ``%tensorboard`` through ``hub_proxy_url``.
     """
-    proxy = hub_proxy_url()
-    args = tensorboard_args(logdir, port)
-    if in_notebook_frontend():
-        # The embedded page opens on IMAGES (TensorBoard's default page is TIME SERIES). On a hub it
-        # goes through <prefix>proxy/<port>/, not the browser's own localhost.
-        os.environ.setdefault("TENSORBOARD_PROXY_URL",
-                              (proxy or "http://127.0.0.1:%PORT%/") + "#images")
-        from IPython import get_ipython
+    from utils.environment import language
 
-        # %tensorboard runs the `tensorboard` program on PATH; use the one beside this Python.
-        beside = Path(sys.executable).with_name("tensorboard")
-        if beside.exists():
-            os.environ.setdefault("TENSORBOARD_BINARY", str(beside))
-        get_ipython().run_line_magic("load_ext", "tensorboard")
-        get_ipython().run_line_magic("tensorboard", shlex.join(args))
+    zh = language() == "zh"
+    args = tensorboard_args(logdir, port)
     command = command_line(["tensorboard", *args])
     if not in_notebook_frontend():
-        from utils.environment import language
-
-        print("当前不在交互式笔记本中，所以没有嵌入TensorBoard。要浏览，请运行：" if language() == "zh"
+        print("当前不在交互式笔记本中，所以没有嵌入TensorBoard。要浏览，请运行：" if zh
               else "Not in an interactive notebook, so TensorBoard is not embedded. To browse, run:")
         print("  " + command)
+        return command
+    hub = hub_tensorboard_url() if port is None else None
+    if hub:
+        from IPython.display import IFrame, display
+
+        display(IFrame(hub + "#images", width="100%", height=800))
+        if Path(args[1]).resolve() != logs_dir().resolve():
+            print(f"这里显示的是课程的日志 {logs_dir()}；{args[1]} 请另行打开。" if zh else
+                  f"This shows the course's logs ({logs_dir()}); open {args[1]} separately.")
+        print(f"如果上面没有出现TensorBoard，请在新的浏览器标签页中打开本hub地址后加 {hub}#images，"
+              "或在启动器（Launcher）中打开 “TensorBoard — course logs”。" if zh else
+              f"If TensorBoard does not appear above, open {hub}#images after this hub's address in a "
+              "new browser tab, or \"TensorBoard — course logs\" in the Launcher.")
+        return command
+    # The embedded page opens on IMAGES (TensorBoard's default page is TIME SERIES). On a hub it
+    # goes through <prefix>proxy/<port>/, not the browser's own localhost.
+    os.environ.setdefault("TENSORBOARD_PROXY_URL", (hub_proxy_url() or "http://127.0.0.1:%PORT%/") + "#images")
+    from IPython import get_ipython
+
+    # %tensorboard runs the `tensorboard` program on PATH; use the one beside this Python.
+    beside = Path(sys.executable).with_name("tensorboard")
+    if beside.exists():
+        os.environ.setdefault("TENSORBOARD_BINARY", str(beside))
+    get_ipython().run_line_magic("load_ext", "tensorboard")
+    get_ipython().run_line_magic("tensorboard", shlex.join(args))
+    url = _started_url(args)
+    where = (f"在浏览器中打开 {url}，或" if zh else f"open {url} in your browser, or ") if url else ""
+    print(f"如果上面没有出现TensorBoard（VS Code等编辑器不会运行它的页面），请{where}在终端中运行：" if zh else
+          f"If TensorBoard does not appear above (VS Code and some editors do not run its page), {where}"
+          "run in a terminal:")
+    print("  " + command)
     return command
