@@ -1,12 +1,10 @@
 """Dropout measurements (lesson 04) and the two-moons experiment (lesson 05).
 
 * ``p`` is PyTorch's: the probability to **zero** an element. Kept elements become ``x / (1 - p)``.
-* ``dropout_with_mask`` returns the mask a dropout module drew, so a picture can show it.
-* ``clip_fraction`` / ``expected_clip_fraction``: how much of a dropped-out image TensorBoard shows
-  white (it multiplies floats by 255 and clips to [0, 255]).
-* ``make_dataset``, ``make_model`` and ``train`` are saved copies of the cells of
-  ``notebooks/05_dropout_overfitting.ipynb`` (§1 data, §2 model, §3 training loop), so that
-  ``tools/dropout_seed_sweep.py`` runs the same experiment; ``best_and_final`` reads a history.
+* ``dropout_with_mask``: the mask a dropout layer drew; ``clip_fraction`` / ``expected_clip_fraction``:
+  how much of a dropped-out image TensorBoard shows white (floats ×255, clipped to [0, 255]).
+* ``make_dataset``, ``make_model``, ``train``: the cells of ``notebooks/05_dropout_overfitting.ipynb``
+  (§1–§3), for ``tools/dropout_seed_sweep.py``; ``best_and_final`` reads a history.
 """
 
 from __future__ import annotations
@@ -20,20 +18,15 @@ from torch import nn
 
 
 # -- lesson 04 -----------------------------------------------------------------------------------
-#: Every dropout layer torch.nn offers. The Alpha ones (for SELU networks) do not zero what they drop.
-DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
-SCALING = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)  # kept x -> x / (1 - p), dropped -> 0
+SCALING = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)  # kept: x / (1 - p); dropped: 0
+DROPOUTS = (*SCALING, nn.AlphaDropout, nn.FeatureAlphaDropout)  # every one torch.nn has
 
 
 def dropout_with_mask(x: torch.Tensor, dropout: nn.Module | float = 0.5):
-    """Run ``dropout`` on ``x`` and return ``(output, kept)``; ``kept`` is True where x was kept.
-
-    ``dropout`` is one of ``DROPOUTS`` in its current mode (in ``eval()`` everything is kept), or a
-    number ``p`` (``nn.Dropout(p)``, training mode). The random state is saved, ``dropout(x)`` runs,
-    then the layer runs again from the same state on ones and on zeros: the draws depend only on the
-    shape, and an element was kept exactly where its output depends on its input (reading
-    ``output == 0`` would call black pixels dropped, and AlphaDropout's dropped values are not 0).
-    Afterwards the random state is as after one call.
+    """Run ``dropout`` (one of ``DROPOUTS`` in its mode, or ``p`` for ``nn.Dropout(p)``) on ``x``;
+    return ``(output, kept)``. From the same random state the layer runs again on ones and on zeros
+    (draws depend on the shape only): kept is where the output depends on the input. Not
+    ``output == 0``: black pixels are kept too, and AlphaDropout's dropped values are not 0.
     """
     if not x.is_floating_point():
         raise TypeError(f"dropout needs a floating-point tensor, got {x.dtype}; use x.float() / 255.")
@@ -49,7 +42,7 @@ def dropout_with_mask(x: torch.Tensor, dropout: nn.Module | float = 0.5):
         on_ones = module(torch.ones_like(x))
         torch.set_rng_state(state)
         kept = module(torch.zeros_like(x)) != on_ones
-    torch.set_rng_state(after)
+    torch.set_rng_state(after)  # as after one call
     return output, kept
 
 
@@ -59,13 +52,9 @@ def clip_fraction(images: torch.Tensor) -> float:
 
 
 def expected_clip_fraction(x: torch.Tensor, p: float | nn.Module) -> float:
-    """Expected fraction of ``dropout(x)`` above 1: ``(1 - p) · fraction(x > 1 - p)``.
-
-    A kept element becomes ``x / (1 - p)``, which is above 1 exactly when ``x > 1 - p``. ``p`` is a
-    number or the layer: ``nn.Dropout``/``1d``/``2d``/``3d`` (dropping whole channels changes which
-    pixels, not how many on average; in ``eval()`` it is ``fraction(x > 1)``). AlphaDropout and
-    FeatureAlphaDropout are refused: their kept values are not ``x / (1 - p)``.
-    """
+    """Expected fraction of ``dropout(x)`` above 1: ``(1 - p) · fraction(x > 1 - p)`` (kept values are
+    ``x / (1 - p)``). ``p``: a number, or a layer of ``SCALING`` (whole channels change which pixels,
+    not how many on average; in ``eval()`` p is 0). Alpha dropouts are refused: they scale otherwise."""
     if isinstance(p, nn.Module):
         if not isinstance(p, SCALING):
             raise TypeError(f"expected_clip_fraction knows layers that keep x / (1 - p) and zero the rest "
@@ -106,10 +95,8 @@ def make_dataset(seed: int = 0, *, n_train: int = 200, n_val: int = 1000, flip: 
 
 
 def make_model(p: float, seed: int = 0, hidden: int = 128) -> nn.Sequential:
-    """``2 → hidden → hidden → 2``, ReLU then ``nn.Dropout(p)`` after each hidden layer (lesson 05 §2).
-
-    Same ``seed`` → same weights for every ``p`` (dropout has no weights); the global RNG is left alone.
-    """
+    """``2 → hidden → hidden → 2``, ReLU then ``nn.Dropout(p)`` after each hidden layer (lesson 05 §2);
+    same ``seed``, same weights for every ``p``; the global RNG is left alone."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return nn.Sequential(
@@ -120,12 +107,10 @@ def make_model(p: float, seed: int = 0, hidden: int = 128) -> nn.Sequential:
 
 
 def train(model, train_set, val_set, *, epochs=300, lr=0.01, seed=0, every=5, writers=None):
-    """The loop shown in notebooks/05_dropout_overfitting.ipynb §3 (full-batch Adam).
-
-    Every ``every`` epochs it measures loss and accuracy on both splits in ``eval()`` mode (dropout
-    off); ``history["dropout_on"]`` holds the loss the optimiser saw at each step (dropout on).
-    ``writers``: optional ``{"train": SummaryWriter, "val": ...}`` (and ``"dropout_on"``), tags ``loss``
-    and ``accuracy``, step = epoch. The masks come from ``torch.manual_seed(seed)`` (global RNG).
+    """The loop of notebooks/05_dropout_overfitting.ipynb §3 (full-batch Adam). Every ``every`` epochs it
+    measures loss and accuracy on both splits in ``eval()`` (dropout off); ``history["dropout_on"]``: the
+    loss the optimiser saw (dropout on). ``writers``: optional ``{"train": SummaryWriter, "val": ...}``
+    (and ``"dropout_on"``), tags ``loss``, ``accuracy``; step = epoch. Masks: ``torch.manual_seed(seed)``.
     """
     torch.manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

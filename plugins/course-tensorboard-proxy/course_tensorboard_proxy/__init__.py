@@ -5,7 +5,7 @@ jupyter-server-proxy starts it on the first request, on the student's course ``l
 enough image samples for every step. Installed TensorBoard plugins (e.g. the course's pair viewer) load
 automatically. It listens on a **Unix socket**, not a TCP port: jupyter-server-proxy (``unix_socket:
 True``) makes a new folder with ``tempfile.mkdtemp`` (mode 0700, owned by the student) and proxies to
-``<folder>/socket``; the socket itself is created with mode 0600. On one machine (TLJH) every user shares
+``<folder>/socket``; the socket itself is its owner's only (umask 077). On one machine (TLJH) every user shares
 127.0.0.1, so a TensorBoard on a loopback port is open to every other student's code; a socket in a folder
 only its owner can open is not (``make hub-test`` checks it with real system users). TensorBoard 2.21's
 own command line cannot serve on a socket (it formats the URL as ``%d`` of a port and writes its info
@@ -94,7 +94,7 @@ def serve_on_unix_socket(argv: list[str]) -> None:
         def get_url(self) -> str:
             return f"unix://{self.socket_path}"
 
-    old_umask = os.umask(0o077)  # the socket file: 0600
+    old_umask = os.umask(0o077)  # the socket file: its owner only
     try:
         tensorboard = program.TensorBoard(plugins=default.get_plugins(), server_class=UnixSocketServer)
         tensorboard.configure(argv=["tensorboard", *argv])
