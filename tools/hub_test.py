@@ -49,6 +49,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -114,7 +115,7 @@ c.JupyterHub.authenticator_class = "dummy"
 c.DummyAuthenticator.password = {password!r}
 c.Authenticator.allow_all = True
 {spawner}
-c.Spawner.cmd = [{singleuser!r}]
+c.Spawner.cmd = {singleuser!r}
 c.Spawner.environment = {environment!r}
 c.Spawner.ip = "127.0.0.1"
 c.Spawner.default_url = "/lab"
@@ -130,6 +131,40 @@ SYSTEM_SPAWNER = 'c.JupyterHub.spawner_class = "localprocess"'
 SIMPLE_SPAWNER = """c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = "{tmp}/home/{{username}}"
 c.Spawner.args = ["--allow-root"]"""
+
+
+def _usable_by_all(path: Path) -> bool:
+    """Every user can reach ``path`` (each folder above it searchable by others) and read it."""
+    path = path.resolve()
+    folders_ok = all(os.stat(folder).st_mode & 0o001 for folder in path.parents)
+    return folders_ok and os.path.exists(path) and bool(os.stat(path).st_mode & 0o004)
+
+
+def python_for_students(tmp: Path) -> Path:
+    """A Python every system user can run, with this environment's packages. This one's interpreter
+    may live where other users cannot go (pyenv under /root); then a venv of the system's Python of
+    the same version reads this environment's site-packages (a .pth file) and its Jupyter data."""
+    here = Path(sysconfig.get_paths()["stdlib"])
+    if _usable_by_all(Path(sys.executable)) and _usable_by_all(here):
+        return Path(sys.executable)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    base = Path(f"/usr/bin/python{version}")
+    sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    if not _usable_by_all(base) or not all(_usable_by_all(Path(s)) for s in sites):
+        raise SystemExit(f"Students (system users) cannot run {sys.executable} or read its packages, and "
+                         f"there is no /usr/bin/python{version} to use instead: put the environment where "
+                         "every user can read it, or run hub-test without root (one OS user).")
+    target = tmp / "python"
+    subprocess.run([str(base), "-m", "venv", "--without-pip", str(target)], check=True)
+    site = Path(subprocess.run([str(target / "bin" / "python"), "-c", "import sysconfig; print("
+                                "sysconfig.get_paths()['purelib'])"], check=True, capture_output=True,
+                               text=True).stdout.strip())
+    (site / "course-environment.pth").write_text("\n".join(sorted(sites)) + "\n")
+    for data in ("etc", "share"):  # jupyter's config (server extensions) and data (kernels, lab)
+        if (Path(sys.prefix) / data).is_dir():
+            (target / data).symlink_to(Path(sys.prefix) / data)
+    subprocess.run(["chmod", "-R", "a+rX", str(target)], check=True)
+    return target / "bin" / "python"
 
 
 def can_create_users() -> bool:
@@ -284,14 +319,18 @@ def start_hub(tmp: Path, insecure: bool = False, log=print, system_users: bool =
     environment = {}
     if course is not None:  # the course's own proxy entry (this working tree's), not an installed copy
         environment["PYTHONPATH"] = str(course / "plugins" / "course-tensorboard-proxy")
-        # git refuses a repository owned by another user unless it is named safe (the teacher's copy)
-        environment.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="safe.directory",
-                           GIT_CONFIG_VALUE_0=str(course))
+        # git refuses a repository owned by another user unless a global config names it safe
+        trust = course.parent / "gitconfig"
+        trust.write_text(f"[safe]\n\tdirectory = {course}\n\tdirectory = {course / '.git'}\n")
+        trust.chmod(0o644)
+        environment["GIT_CONFIG_GLOBAL"] = str(trust)
     if insecure:
         environment["COURSE_TENSORBOARD_TCP"] = "1"  # TensorBoard on a loopback port, as before
+    singleuser = ([str(python_for_students(tmp)), "-m", "jupyterhub.singleuser"] if system_users
+                  else [str(BIN / "jupyterhub-singleuser")])
     config = CONFIG.format(port=port, hub_port=free_port(), api_port=free_port(), chp=str(CHP),
                            private=private, password=PASSWORD,
-                           singleuser=str(BIN / "jupyterhub-singleuser"), environment=environment,
+                           singleuser=singleuser, environment=environment,
                            spawner=SYSTEM_SPAWNER if system_users else SIMPLE_SPAWNER.format(tmp=tmp),
                            service_token=service_token)
     (private / "jupyterhub_config.py").write_text(config)
