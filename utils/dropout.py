@@ -16,7 +16,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
 # -- lesson 04 -----------------------------------------------------------------------------------
 SCALING = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)  # kept: x / (1 - p); dropped: 0
 DROPOUTS = (*SCALING, nn.AlphaDropout, nn.FeatureAlphaDropout)  # every one torch.nn has

@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import free_port, go_offline
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from conftest import free_port, go_offline
 from torch import nn
 from torch.nn import functional as F
 
@@ -411,8 +411,8 @@ def tensorboard_image_text(row_id: str, tmp: Path) -> str:
     from torch.utils.tensorboard import SummaryWriter
 
     with SummaryWriter(str(tmp / "run")) as writer:
-        return "\n".join(_message(lambda m=method, x=make(), kw=kw: getattr(writer, m)("t", x, 0, **kw))
-                         for method, make, kw in TENSORBOARD_IMAGE_MISTAKES[row_id])
+        return "\n".join(_message(lambda m=method, x=x, kw=kw: getattr(writer, m)("t", x, 0, **kw))
+                         for method, x, kw in ((m, make(), kw) for m, make, kw in TENSORBOARD_IMAGE_MISTAKES[row_id]))
 
 
 def widget_model_not_found_text() -> str:
