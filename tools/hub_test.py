@@ -725,7 +725,7 @@ class Result:
         lesson = Path(self.lesson).stem if self.lesson else "none"
         return (f"hub-test N={n} ({users}): students ready {sum(s.ready for s in self.students)}/{n}, "
                 f"lessons run {sum(s.lesson_ok for s in self.students)}/{n} ({lesson}), "
-                f"embeds via proxy {sum(s.embed_ok for s in self.students)}/{n}, "
+                f"embeds through the hub {sum(s.embed_ok for s in self.students)}/{n}, "
                 f"images served {sum(s.images for s in self.students)}, "
                 f"isolation checks passed {passed}/{len(self.checks)} "
                 f"({sum(ok for what, ok in self.checks if 'code' in what or 'listens on TCP' in what)} of them "
