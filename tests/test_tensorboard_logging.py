@@ -430,3 +430,19 @@ def test_on_a_hub_the_embed_is_the_students_own_tensorboard_with_a_way_out(monke
     monkeypatch.setenv("COURSE_LANGUAGE", "zh")
     show_tensorboard()
     assert "/user/ada/tensorboard/#images" in capsys.readouterr().out
+
+
+def test_the_pair_viewer_says_in_plain_text_where_else_to_look():
+    """A front end that cannot show widgets displays the widget's text/plain: a way out, not its data
+    (before issue 26: 'PairViewer(data={...base64...})')."""
+    from torch import nn
+
+    from utils.viewer import PairViewer
+
+    drop = nn.Dropout(0.5)
+    x = torch.rand(1, 1, 4, 4)
+    bundle = PairViewer(x, drop(x), drop)._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    text = bundle["text/plain"]
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "make lab" in text and "make tensorboard" in text and "data=" not in text and len(text) < 300

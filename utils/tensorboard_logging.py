@@ -311,12 +311,9 @@ def hub_tensorboard_url() -> str | None:
 
 
 def show_tensorboard(logdir: str | Path | None = None, port: int | None = None) -> str:
-    """Embed TensorBoard in a Jupyter front end and print beside it how to open it without the embed
-    (VS Code and others do not run TensorBoard's page); headless, print only that. Returns the command.
-
-    ``%tensorboard`` splits its line with ``shlex.split(line, comments=True)``: arguments are quoted so.
-    On a hub with the course's entry the embed is ``hub_tensorboard_url()``, no port is opened.
-    """
+    """Embed TensorBoard in Jupyter and print beside it how to open it without the embed (VS Code
+    does not run TensorBoard's page); headless, print only that. Returns the command, quoted as
+    ``%tensorboard`` splits it (``shlex``). On a hub with the course's entry: ``hub_tensorboard_url()``."""
     def say(en: str, zh: str) -> None:
         print(zh if language() == "zh" else en)
 
@@ -339,8 +336,7 @@ def show_tensorboard(logdir: str | Path | None = None, port: int | None = None) 
         from IPython import get_ipython
         from tensorboard import manager
 
-        beside = Path(sys.executable).with_name("tensorboard")  # %tensorboard runs `tensorboard` on PATH
-        if beside.exists():
+        if (beside := Path(sys.executable).with_name("tensorboard")).exists():  # not PATH's
             os.environ.setdefault("TENSORBOARD_BINARY", str(beside))
         get_ipython().run_line_magic("load_ext", "tensorboard")
         get_ipython().run_line_magic("tensorboard", shlex.join(args))
