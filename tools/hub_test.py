@@ -168,7 +168,14 @@ def python_for_students(tmp: Path) -> Path:
 
 
 def can_create_users() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("useradd") is not None
+    """Root, with useradd, and this environment's packages readable by every user (a Python for them
+    can be made); else the run uses one OS user and says so."""
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("useradd")):
+        return False
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    return ((_usable_by_all(Path(sys.executable)) or _usable_by_all(Path(f"/usr/bin/python{version}")))
+            and all(_usable_by_all(Path(s)) for s in sites))
 
 
 class SystemUsers:
@@ -720,8 +727,8 @@ class Result:
         peaks = list(self.peak_mb.values()) or [0.0]
         passed = sum(ok for _, ok in self.checks)
         timing = (f"median {statistics.median(times):.1f} s, max {max(times):.1f} s" if times else "n/a")
-        users = ("system users (useradd)" if self.system_users
-                 else "one OS user: run as root for the checks between system users")
+        users = ("system users (useradd)" if self.system_users else "one OS user: the checks between "
+                 "system users need root and an environment every user can read")
         lesson = Path(self.lesson).stem if self.lesson else "none"
         return (f"hub-test N={n} ({users}): students ready {sum(s.ready for s in self.students)}/{n}, "
                 f"lessons run {sum(s.lesson_ok for s in self.students)}/{n} ({lesson}), "
