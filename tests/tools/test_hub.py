@@ -2,7 +2,7 @@
 isolation checks must FAIL when a student's TensorBoard listens on a loopback TCP port, as it did before;
 and Ctrl+C / SIGTERM stop everything. As root (CI) the students are real system users, created for the
 run and removed after, and one student's code on the hub tries every way to the other's TensorBoard.
-About 1.5 minutes for the full run on two cores, half a minute for the negative control (no lesson)."""
+About 3 minutes for the full run on two busy cores, 1 for the negative control (no lesson)."""
 
 from __future__ import annotations
 
