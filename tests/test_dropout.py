@@ -129,3 +129,177 @@ def test_troubleshooting_fixes_work_when_applied():
         x = torch.randint(0, 256, (1, 3, 4, 4), dtype=torch.uint8)
         x = x.float() / 255
         assert nn.Dropout(p)(x).dtype == torch.float32 and x.max() <= 1
+
+
+# -- issue 26: every dropout layer torch.nn offers -------------------------------------------------
+ALL_DROPOUTS = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
+#: an input each layer takes without a warning (Dropout1d: N×C×L, 2d: N×C×H×W, 3d: N×C×D×H×W)
+SHAPES = {"Dropout": (4, 3, 8, 8), "Dropout1d": (4, 6, 32), "Dropout2d": (4, 6, 8, 8),
+          "Dropout3d": (2, 6, 4, 4, 4), "AlphaDropout": (4, 3, 8, 8), "FeatureAlphaDropout": (4, 6, 8, 8)}
+
+
+def _what_the_layer_did(layer, x, seed):
+    """(output on x, output on another input) from one random state: what was dropped gives the same
+    value whatever the input (PyTorch's own draws, nothing of ours)."""
+    torch.manual_seed(seed)
+    out = layer(x.clone())
+    torch.manual_seed(seed)
+    other = layer(x.clone() + 1)
+    return out, other
+
+
+@pytest.mark.filterwarnings("error")
+@settings(deadline=None, max_examples=60)
+@given(name=st.sampled_from(ALL_DROPOUTS), p=st.sampled_from([0.0, 0.2, 0.5, 0.9, 1.0]),
+       training=st.booleans(), inplace=st.booleans(), seed=st.integers(0, 2**16))
+def test_every_dropout_layer_mask_is_what_the_layer_did(name, p, training, inplace, seed):
+    layer = getattr(nn, name)(p, inplace=inplace).train(training)
+    x = torch.rand(SHAPES[name]) + 0.1
+    out, other = _what_the_layer_did(layer, x, seed)
+    dropped = out == other  # the output does not depend on the input there
+    torch.manual_seed(seed)
+    y, kept = dropout_with_mask(x.clone(), layer)
+    assert torch.equal(y, out)
+    assert torch.equal(kept, ~dropped)
+    kept_fraction = kept.float().mean().item()  # lesson 04's scalar
+    assert kept_fraction == pytest.approx(1 - dropped.float().mean().item())
+
+
+@pytest.mark.parametrize("name", ALL_DROPOUTS)
+@pytest.mark.parametrize("training", [True, False])
+def test_expected_clip_fraction_is_true_or_refuses_the_layer(name, training):
+    layer = getattr(nn, name)(0.5).train(training)
+    torch.manual_seed(3)
+    x = torch.rand(200, *SHAPES[name][1:])
+    if name.startswith(("Alpha", "FeatureAlpha")):
+        with pytest.raises(TypeError, match=rf"{name} does not\. Measure it instead: clip_fraction\(layer\(x\)\)"):
+            expected_clip_fraction(x, layer)
+        clip_fraction(layer(x))  # the suggested replacement runs
+        return
+    expected = expected_clip_fraction(x, layer)
+    # measured over many draws of the layer itself; channel-wise layers vary more, so many repeats
+    measured = sum(clip_fraction(layer(x)) for _ in range(200)) / 200
+    assert measured == pytest.approx(expected, abs=0.01)
+    if not training:
+        assert expected == clip_fraction(x) == measured
+
+
+def test_dropout_with_mask_refuses_what_is_not_a_dropout():
+    with pytest.raises(TypeError, match=r"got ReLU; pass the model's dropout layer itself"):
+        dropout_with_mask(torch.rand(3), nn.ReLU())
+
+
+@pytest.mark.parametrize("name", ALL_DROPOUTS)
+@pytest.mark.parametrize("training", [True, False])
+def test_pairs_dropout_view_claims_only_what_the_layer_did(name, training):
+    """The PAIRS/PairViewer hover says, for kind 'dropout': dropped -> 0, kept -> x / (1 - p). Any
+    layer described that way must have done exactly that; the others are shown without that claim."""
+    from utils.tensorboard_logging import pairs_summary
+
+    summary = pairs_summary()
+    layer = getattr(nn, name)(0.5).train(training)
+    x = torch.rand(2, 3, 8, 8) + 0.1 if name != "Dropout1d" else torch.rand(2, 3, 8, 8)[:, :, 0] + 0.1
+    if name == "Dropout3d":
+        x = torch.rand(2, 3, 4, 4, 4) + 0.1
+    described = summary.describe_layer(layer)
+    torch.manual_seed(0)
+    out, other = _what_the_layer_did(layer, x, 0)
+    if described["kind"] == "dropout":
+        scale = 1 / (1 - described["p"])
+        dropped = out == other
+        assert torch.equal(out[dropped], torch.zeros_like(out[dropped]))
+        assert torch.allclose(out[~dropped], x[~dropped] * scale)
+        assert dropped.any() and (~dropped).any()
+    else:
+        assert described["kind"] == "other" and described["type"] == name
+        assert not training or "Alpha" in name
+
+
+def test_pairs_refuses_an_inplace_dropouts_overwritten_input():
+    from utils.tensorboard_logging import pairs_summary
+
+    layer = nn.Dropout(0.5, inplace=True)
+    x = torch.rand(1, 1, 4, 4)
+    out = layer(x)
+    with pytest.raises(ValueError, match=r"before = x\.clone\(\); out = layer\(x\)"):
+        pairs_summary().prepare(layer, x, out)
+    x = torch.rand(1, 1, 4, 4)
+    before = x.clone(); out = layer(x)  # noqa: E702 - the message's fix, as written
+    pairs_summary().prepare(layer, before, out)
+
+
+# -- issue 26: dropout on or off against the student's intent (docs/troubleshooting.md) -----------
+class FunctionalDropout(nn.Module):
+    def __init__(self, fixed: bool):
+        super().__init__()
+        self.fixed = fixed
+
+    def forward(self, x):
+        if self.fixed:
+            return F.dropout(x, 0.5, training=self.training)
+        return F.dropout(x, 0.5)
+
+
+def _still_drops(model, x) -> bool:
+    return not torch.equal(model(x), x)
+
+
+def test_dropout_on_against_intent_and_each_fix():
+    x = torch.rand(1000) + 0.1
+    text = (ROOT / "docs" / "troubleshooting.md").read_text(encoding="utf-8")
+    for fix in ("F.dropout(x, p, training=self.training)", "nn.ModuleList([...])", "model.eval()",
+                "[name for name, m in model.named_modules() if m.training]"):
+        assert f"`{fix}`" in text
+    # (1) F.dropout(x, p) in forward keeps dropping after eval(); training=self.training fixes it
+    assert _still_drops(FunctionalDropout(False).eval(), x)
+    assert not _still_drops(FunctionalDropout(True).eval(), x)
+    assert _still_drops(FunctionalDropout(True).train(), x)
+    # (2) `model.eval` without () does nothing
+    model = nn.Sequential(nn.Dropout(0.5))
+    model.eval  # noqa: B018 - the mistake itself
+    assert _still_drops(model, x)
+    # (3) layers in a plain list are not reached by eval(); nn.ModuleList is, and the check finds them
+    class Listed(nn.Module):
+        def __init__(self, container):
+            super().__init__()
+            self.drops = container([nn.Dropout(0.5)])
+
+        def forward(self, x):
+            return self.drops[0](x)
+
+    plain, fixed = Listed(list).eval(), Listed(nn.ModuleList).eval()
+    assert _still_drops(plain, x) and not _still_drops(fixed, x)
+    model = fixed
+    assert [name for name, m in model.named_modules() if m.training] == []
+    # (4) a submodule switched back to train mode: the check names it; eval() last fixes it
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5)).eval()
+    model[1].train()
+    assert [name for name, m in model.named_modules() if m.training] == ["1"]
+    model.eval()
+    assert [name for name, m in model.named_modules() if m.training] == []
+    # (5) no_grad / inference_mode do not turn dropout off; eval() plus no_grad does
+    drop = nn.Dropout(0.5)
+    with torch.no_grad():
+        assert _still_drops(drop, x)
+    with torch.inference_mode():
+        assert _still_drops(drop, x)
+    drop.eval()
+    with torch.no_grad():
+        assert not _still_drops(drop, x)
+
+
+def test_dropout_off_against_intent_and_its_fix():
+    """'Dropout changes nothing while training': eval() left on; model.train() fixes a layer but not
+    a fixed training=False, which training=self.training does."""
+    x = torch.rand(1000) + 0.1
+    model = nn.Sequential(nn.Dropout(0.5)).eval()
+    assert not _still_drops(model, x)
+    model.train()
+    assert _still_drops(model, x)
+
+    class Fixed(nn.Module):
+        def forward(self, x):
+            return F.dropout(x, 0.5, training=False)
+
+    assert not _still_drops(Fixed().train(), x)  # model.train() cannot help here
+    assert _still_drops(FunctionalDropout(True).train(), x)

@@ -364,3 +364,85 @@ def test_image_run_refuses_a_layer_that_did_not_make_the_outputs(tmp_path):
         with pytest.raises(ValueError, match="pass the layer that made these outputs"):
             run.log_pair(0, x, torch.nn.functional.max_pool2d(x, 3))
         run.log_pair(0, x, torch.nn.functional.max_pool2d(x, 2))  # nothing was written at step 0
+
+
+# -- issue 26, kind 4: an embed that never renders always has a plain-text way out beside it ---------
+@pytest.mark.slow
+def test_the_embed_prints_its_url_and_command_and_the_url_serves(tmp_path, monkeypatch, capsys):
+    """A real %tensorboard in an IPython shell (as a front end that does not run TensorBoard's frame
+    script sees it): beside the embed, the URL of the very server it started, and the command."""
+    import os
+    import signal
+    import urllib.request
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from tensorboard import manager
+
+    import utils.tensorboard_logging as tbl
+
+    monkeypatch.setattr(tbl, "in_notebook_frontend", lambda: True)
+    for name in ("JUPYTERHUB_SERVICE_PREFIX", "TENSORBOARD_PROXY_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COURSE_LANGUAGE", "en")
+    monkeypatch.chdir(tmp_path)
+    with SummaryWriter(str(tmp_path / "logs" / "run_a")) as writer:
+        writer.add_scalar("x", 1.0, 0)
+    InteractiveShell.instance()
+    before = {info.pid for info in manager.get_all()}
+    try:
+        command = show_tensorboard(tmp_path / "logs")
+        printed = capsys.readouterr().out
+        url = re.search(r"open (http://127\.0\.0\.1:\d+/#images) in your browser", printed).group(1)
+        assert "If TensorBoard does not appear above" in printed and "  " + command in printed
+        runs = json.loads(urllib.request.urlopen(url.split("#")[0] + "data/runs", timeout=30).read())
+        assert runs == ["run_a"]
+        assert shlex.split(command)[0] == "tensorboard"
+    finally:
+        for info in manager.get_all():  # only the server this test started
+            if info.pid not in before and info.logdir == str(tmp_path / "logs"):
+                os.kill(info.pid, signal.SIGTERM)
+        InteractiveShell.clear_instance()
+
+
+def test_on_a_hub_the_embed_is_the_students_own_tensorboard_with_a_way_out(monkeypatch, capsys):
+    """On a hub with the course's entry: an iframe of <prefix>tensorboard/ (a socket only the student
+    can open, behind the hub's login), no %tensorboard on a loopback port, and the address in text."""
+    import importlib.metadata
+
+    import IPython.display
+
+    import utils.tensorboard_logging as tbl
+
+    if not any(e.name == "tensorboard" for e in importlib.metadata.entry_points(group="jupyter_serverproxy_servers")):
+        pytest.skip("the course's proxy entry is not installed (requirements.txt)")
+    shown = []
+    monkeypatch.setattr(tbl, "in_notebook_frontend", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: pytest.fail("no %tensorboard on a hub"))
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
+    monkeypatch.setenv("COURSE_LANGUAGE", "en")
+    show_tensorboard()
+    [frame] = shown
+    assert isinstance(frame, IPython.display.IFrame) and frame.src == "/user/ada/tensorboard/#images"
+    assert 'src="/user/ada/tensorboard/#images"' in frame._repr_html_()
+    printed = capsys.readouterr().out
+    assert "/user/ada/tensorboard/#images" in printed and "TensorBoard — course logs" in printed
+    monkeypatch.setenv("COURSE_LANGUAGE", "zh")
+    show_tensorboard()
+    assert "/user/ada/tensorboard/#images" in capsys.readouterr().out
+
+
+def test_the_pair_viewer_says_in_plain_text_where_else_to_look():
+    """A front end that cannot show widgets displays the widget's text/plain: a way out, not its data
+    (before issue 26: 'PairViewer(data={...base64...})')."""
+    from torch import nn
+
+    from utils.viewer import PairViewer
+
+    drop = nn.Dropout(0.5)
+    x = torch.rand(1, 1, 4, 4)
+    bundle = PairViewer(x, drop(x), drop)._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    text = bundle["text/plain"]
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "make lab" in text and "make tensorboard" in text and "data=" not in text and len(text) < 300

@@ -4,24 +4,32 @@
     python tools/hub_test.py -n 10 --lesson notebooks/02_average_pooling.ipynb
 
 Starts JupyterHub (from this Python's environment) on 127.0.0.1 with configurable-http-proxy (npm, under
-build/hub/node_modules; ``make hub-test`` installs it), the dummy authenticator with a password and
-SimpleLocalProcessSpawner with one home folder per student under a temporary folder. Then every student,
-at the same time, like a class at the start of a lesson:
+build/hub/node_modules; ``make hub-test`` installs it) and the dummy authenticator with a password. Run as
+root (CI), each student is a real system user, as on The Littlest JupyterHub: created with ``useradd`` for
+the run and removed after (``userdel --remove``), their server started as that user by
+LocalProcessSpawner. Not as root, SimpleLocalProcessSpawner runs every server as you, with one home folder
+per student under a temporary folder, and the checks that need separate users are left out (said in the
+summary). Then every student, at the same time, like a class at the start of a lesson:
 
 1. logs in with the login form (user name + password) and asks the hub's REST API for a token;
 2. starts their server (REST API) and waits until it is ready;
 3. clicks the course's nbgitpuller link (tools/nbgitpuller_link.py), built for a *local* git snapshot of
    this repository (its tracked and new files, uncommitted edits included; no network) and pulls;
 4. executes the lesson cell by cell in a kernel on their server (sessions API + kernel websocket);
-   ``show_tensorboard()`` there embeds through ``/user/<name>/proxy/<port>/`` (checked in its output);
+   ``show_tensorboard()`` there embeds ``/user/<name>/tensorboard/`` (checked in its output);
 5. opens "TensorBoard — course logs" (``/user/<name>/tensorboard/``, jupyter-server-proxy) and fetches
    every ``logs_maxpool`` image (tags input and output) through the hub.
 
-Isolation: for every student A and the next one B, A's token gets no data from B's server API, files,
-proxied TensorBoard or embedded TensorBoard port (403, or a redirect to the hub's login), neither does a
-request without a token; and no process of the hub's tree listens beyond loopback. ``--insecure`` is the
-negative control used by the tests: servers listen on 0.0.0.0 and the probes go straight to B's
-TensorBoard port, i.e. around the hub's auth; the isolation checks must then FAIL.
+Isolation: for every student A and the next one B, A's token gets no data from B's server API, files or
+TensorBoard (403, or a redirect to the hub's login), neither does a request without a token; no process
+of the hub's tree listens beyond loopback. With system users, code that B runs in a kernel on the hub
+(B's own user) tries A's TensorBoard every other way: its Unix socket (the real path, read by root from
+A's TensorBoard process: permission denied, the folder is 0700), every TCP port A's processes listen on
+(read from /proc/net/tcp: none may answer TensorBoard's ``/data/runs``), and the hub with B's server
+token (refused); and A's TensorBoard, with its children, listens on no TCP port at all.
+``--insecure`` is the negative control used by the tests: TensorBoard served as before this check
+existed, on a loopback TCP port (``COURSE_TENSORBOARD_TCP=1``); the students only log in and open
+TensorBoard (no lesson, to keep it short), and B's code must get A's ``/data/runs``: the checks FAIL.
 
 Prints one summary line and exits 0 only if everything passed. Everything it starts (hub, proxy, servers,
 kernels, TensorBoards) is stopped at the end, on failure, on Ctrl+C and on SIGTERM.
@@ -33,6 +41,7 @@ import argparse
 import atexit
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -40,6 +49,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -98,17 +108,16 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = {hub_port}
 c.ConfigurableHTTPProxy.command = [{chp!r}]
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
-c.JupyterHub.db_url = "sqlite:///{tmp}/jupyterhub.sqlite"
-c.JupyterHub.cookie_secret_file = "{tmp}/cookie_secret"
+c.JupyterHub.db_url = "sqlite:///{private}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = "{private}/cookie_secret"
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.authenticator_class = "dummy"
 c.DummyAuthenticator.password = {password!r}
 c.Authenticator.allow_all = True
-c.JupyterHub.spawner_class = "simple"
-c.SimpleLocalProcessSpawner.home_dir_template = "{tmp}/home/{{username}}"
-c.Spawner.cmd = [{singleuser!r}]
-c.Spawner.args = ["--allow-root"]
-c.Spawner.ip = {spawner_ip!r}
+{spawner}
+c.Spawner.cmd = {singleuser!r}
+c.Spawner.environment = {environment!r}
+c.Spawner.ip = "127.0.0.1"
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 300
 c.Spawner.http_timeout = 300
@@ -116,6 +125,86 @@ c.JupyterHub.services = [{{"name": "hub-test", "api_token": {service_token!r}}}]
 c.JupyterHub.load_roles = [{{"name": "hub-test", "services": ["hub-test"],
     "scopes": ["admin:users", "admin:servers", "tokens", "access:servers"]}}]
 """
+#: As TLJH runs servers: each as its own system user (root starts them), in that user's home.
+SYSTEM_SPAWNER = 'c.JupyterHub.spawner_class = "localprocess"'
+#: One OS user (you) for every server, one home folder each.
+SIMPLE_SPAWNER = """c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.home_dir_template = "{tmp}/home/{{username}}"
+c.Spawner.args = ["--allow-root"]"""
+
+
+def _usable_by_all(path: Path) -> bool:
+    """Every user can reach ``path`` (each folder above it searchable by others) and read it."""
+    path = path.resolve()
+    folders_ok = all(os.stat(folder).st_mode & 0o001 for folder in path.parents)
+    return folders_ok and os.path.exists(path) and bool(os.stat(path).st_mode & 0o004)
+
+
+def python_for_students(tmp: Path) -> Path:
+    """A Python every system user can run, with this environment's packages. This one's interpreter
+    may live where other users cannot go (pyenv under /root); then a venv of the system's Python of
+    the same version reads this environment's site-packages (a .pth file) and its Jupyter data."""
+    here = Path(sysconfig.get_paths()["stdlib"])
+    if _usable_by_all(Path(sys.executable)) and _usable_by_all(here):
+        return Path(sys.executable)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    base = Path(f"/usr/bin/python{version}")
+    sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    if not _usable_by_all(base) or not all(_usable_by_all(Path(s)) for s in sites):
+        raise SystemExit(f"Students (system users) cannot run {sys.executable} or read its packages, and "
+                         f"there is no /usr/bin/python{version} to use instead: put the environment where "
+                         "every user can read it, or run hub-test without root (one OS user).")
+    target = tmp / "python"
+    subprocess.run([str(base), "-m", "venv", "--without-pip", str(target)], check=True)
+    site = Path(subprocess.run([str(target / "bin" / "python"), "-c", "import sysconfig; print("
+                                "sysconfig.get_paths()['purelib'])"], check=True, capture_output=True,
+                               text=True).stdout.strip())
+    (site / "course-environment.pth").write_text("\n".join(sorted(sites)) + "\n")
+    for data in ("etc", "share"):  # jupyter's config (server extensions) and data (kernels, lab)
+        if (Path(sys.prefix) / data).is_dir():
+            (target / data).symlink_to(Path(sys.prefix) / data)
+    subprocess.run(["chmod", "-R", "a+rX", str(target)], check=True)
+    return target / "bin" / "python"
+
+
+def can_create_users() -> bool:
+    """Root, with useradd, and this environment's packages readable by every user (a Python for them
+    can be made); else the run uses one OS user and says so."""
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("useradd")):
+        return False
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    return ((_usable_by_all(Path(sys.executable)) or _usable_by_all(Path(f"/usr/bin/python{version}")))
+            and all(_usable_by_all(Path(s)) for s in sites))
+
+
+class SystemUsers:
+    """Students as system users, created for the run (useradd) and removed after with what they left."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.uids: set[int] = set()
+
+    def add(self, name: str) -> None:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True,
+                       capture_output=True)
+        self.names.append(name)
+        self.uids.add(pwd.getpwnam(name).pw_uid)
+
+    def remove(self) -> None:
+        for p in psutil.process_iter(["uids"]):  # only processes of the users this run created
+            if p.info["uids"] and p.info["uids"].real in self.uids:
+                _signal(p, signal.SIGKILL)
+        for name in self.names:
+            subprocess.run(["userdel", "--remove", name], capture_output=True)
+        tmp = Path(tempfile.gettempdir())  # e.g. jupyter-server-proxy's socket folders
+        for entry in tmp.iterdir():
+            try:
+                if entry.lstat().st_uid in self.uids:
+                    shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            except OSError:
+                pass
+        self.names = []
 
 
 class Tracker:
@@ -226,35 +315,51 @@ class Hub:
         return requests.request(method, f"{self.url}/hub/api{path}", headers=headers, timeout=60, **kw)
 
 
-def start_hub(tmp: Path, insecure: bool = False, log=print) -> Hub:
+def start_hub(tmp: Path, insecure: bool = False, log=print, system_users: bool = False,
+              course: Path | None = None) -> Hub:
     if not CHP.exists():
         raise SystemExit(f"configurable-http-proxy not found at {CHP}. Install it with:\n"
                          "  npm install --prefix build/hub configurable-http-proxy@5")
     port, service_token = free_port(), secrets.token_hex(16)
-    config = CONFIG.format(port=port, hub_port=free_port(), api_port=free_port(), chp=str(CHP), tmp=tmp,
-                           password=PASSWORD, singleuser=str(BIN / "jupyterhub-singleuser"),
-                           spawner_ip="0.0.0.0" if insecure else "127.0.0.1",
+    private = tmp / "hub"  # config, tokens, database: root's only (students' code runs on this machine)
+    private.mkdir(mode=0o700, exist_ok=True)
+    environment = {}
+    if course is not None:  # the course's own proxy entry (this working tree's), not an installed copy
+        environment["PYTHONPATH"] = str(course / "plugins" / "course-tensorboard-proxy")
+        # git refuses a repository owned by another user unless a global config names it safe
+        trust = course.parent / "gitconfig"
+        trust.write_text(f"[safe]\n\tdirectory = {course}\n\tdirectory = {course / '.git'}\n")
+        trust.chmod(0o644)
+        environment["GIT_CONFIG_GLOBAL"] = str(trust)
+    if insecure:
+        environment["COURSE_TENSORBOARD_TCP"] = "1"  # TensorBoard on a loopback port, as before
+    singleuser = ([str(python_for_students(tmp)), "-m", "jupyterhub.singleuser"] if system_users
+                  else [str(BIN / "jupyterhub-singleuser")])
+    config = CONFIG.format(port=port, hub_port=free_port(), api_port=free_port(), chp=str(CHP),
+                           private=private, password=PASSWORD,
+                           singleuser=singleuser, environment=environment,
+                           spawner=SYSTEM_SPAWNER if system_users else SIMPLE_SPAWNER.format(tmp=tmp),
                            service_token=service_token)
-    (tmp / "jupyterhub_config.py").write_text(config)
+    (private / "jupyterhub_config.py").write_text(config)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "COURSE_"))}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["CONFIGPROXY_AUTH_TOKEN"] = secrets.token_hex(16)
-    log_file = open(tmp / "hub.log", "wb")  # noqa: SIM115 (closed with the process)
-    proc = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(tmp / "jupyterhub_config.py")],
-                            cwd=tmp, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+    log_file = open(private / "hub.log", "wb")  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(private / "jupyterhub_config.py")],
+                            cwd=private, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                             start_new_session=True)
     hub = Hub(f"http://127.0.0.1:{port}", service_token, tmp, proc, Tracker(proc.pid))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError("JupyterHub exited:\n" + (tmp / "hub.log").read_text()[-3000:])
+            raise RuntimeError("JupyterHub exited:\n" + (private / "hub.log").read_text()[-3000:])
         try:
             if hub.api("GET", "/").status_code == 200:
                 return hub
         except requests.ConnectionError:
             pass
         time.sleep(0.5)
-    raise RuntimeError("JupyterHub did not answer in 120 s:\n" + (tmp / "hub.log").read_text()[-3000:])
+    raise RuntimeError("JupyterHub did not answer in 120 s:\n" + (private / "hub.log").read_text()[-3000:])
 
 
 # -- one student ----------------------------------------------------------------------------------
@@ -268,7 +373,7 @@ class Student:
     embed_ok: bool = False
     images: int = 0
     first_image_s: float | None = None
-    tb_port: int | None = None  # the port of the TensorBoard show_tensorboard() started
+    tb_port: int | None = None  # the port of a TensorBoard show_tensorboard() started (none on a hub)
     error: str = ""
     output: list[str] = field(default_factory=list)  # the lesson's printed text
     session: requests.Session | None = None  # the browser: the hub's login cookie
@@ -341,31 +446,56 @@ def pull_course(hub: Hub, s: Student, link: str) -> None:
 def run_lesson(hub: Hub, s: Student, lesson: str, timeout: float = 600) -> None:
     """Execute every code cell of the lesson in a kernel on the student's server."""
     import nbformat
+
+    path = f"{TARGET}/{lesson}"
+    content = user_get(hub, s, f"api/contents/{path}", s.token).json()["content"]
+    nb = nbformat.from_dict(content)
+    sources = [(index, cell.source) for index, cell in enumerate(nb.cells)
+               if cell.cell_type == "code" and cell.source.strip()]
+    html = execute(hub, s, sources, lesson, timeout, notebook=path)
+    s.lesson_ok = True
+    s.steps.append("lesson")
+    # show_tensorboard() on a hub embeds the student's own TensorBoard (a socket), or a proxied port.
+    for chunk in html:
+        if f"/user/{s.name}/tensorboard/" in chunk:
+            s.embed_ok = user_get(hub, s, "tensorboard/data/runs", s.token).status_code == 200
+            break
+        if f"/user/{s.name}/proxy/" in chunk:
+            s.tb_port = int(chunk.split(f"/user/{s.name}/proxy/", 1)[1].split("/", 1)[0])
+            s.embed_ok = user_get(hub, s, f"proxy/{s.tb_port}/data/runs", s.token).status_code == 200
+            break
+
+
+def execute(hub: Hub, s: Student, sources: list[tuple[int, str]], what: str, timeout: float = 600,
+            notebook: str | None = None) -> list[str]:
+    """Run code cells in a new kernel on the student's server (as the student); return the HTML
+    outputs, appending printed text to ``s.output``. A cell that fails raises RuntimeError."""
     import websocket
 
     auth = {"Authorization": f"token {s.token}"}
-    path = f"{TARGET}/{lesson}"
-    r = requests.post(f"{hub.url}/user/{s.name}/api/sessions", headers=auth, timeout=120,
-                      json={"path": path, "type": "notebook", "name": Path(lesson).name,
-                            "kernel": {"name": "python3"}})
-    r.raise_for_status()
-    kernel_id = r.json()["kernel"]["id"]
-    content = user_get(hub, s, f"api/contents/{path}", s.token).json()["content"]
-    nb = nbformat.from_dict(content)
+    if notebook:
+        r = requests.post(f"{hub.url}/user/{s.name}/api/sessions", headers=auth, timeout=120,
+                          json={"path": notebook, "type": "notebook", "name": Path(notebook).name,
+                                "kernel": {"name": "python3"}})
+        r.raise_for_status()
+        kernel_id = r.json()["kernel"]["id"]
+    else:
+        r = requests.post(f"{hub.url}/user/{s.name}/api/kernels", headers=auth, timeout=120,
+                          json={"name": "python3"})
+        r.raise_for_status()
+        kernel_id = r.json()["id"]
     ws_url = hub.url.replace("http://", "ws://") + f"/user/{s.name}/api/kernels/{kernel_id}/channels"
     ws = websocket.create_connection(ws_url, header=[f"Authorization: token {s.token}"], timeout=timeout)
     session_id = uuid.uuid4().hex
     html = []
     try:
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code" or not cell.source.strip():
-                continue
+        for index, source in sources:
             msg_id = uuid.uuid4().hex
             ws.send(json.dumps({
                 "header": {"msg_id": msg_id, "username": s.name, "session": session_id,
                            "msg_type": "execute_request", "version": "5.3"},
                 "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-                "content": {"code": cell.source, "silent": False, "store_history": True,
+                "content": {"code": source, "silent": False, "store_history": True,
                             "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}}))
             while True:
                 msg = json.loads(ws.recv())
@@ -379,20 +509,11 @@ def run_lesson(hub: Hub, s: Student, lesson: str, timeout: float = 600) -> None:
                 if msg["channel"] == "shell" and msg["msg_type"] == "execute_reply":
                     if msg["content"]["status"] != "ok":
                         c = msg["content"]
-                        raise RuntimeError(f"{lesson} cell {index}: {c.get('ename')}: {c.get('evalue')}")
+                        raise RuntimeError(f"{what} cell {index}: {c.get('ename')}: {c.get('evalue')}")
                     break
     finally:
         ws.close()
-    s.lesson_ok = True
-    s.steps.append("lesson")
-    # show_tensorboard() on a hub embeds through this student's proxy, never localhost.
-    prefix = f"/user/{s.name}/proxy/"
-    for chunk in html:
-        if prefix in chunk:
-            after = chunk.split(prefix, 1)[1]
-            s.tb_port = int(after.split("/", 1)[0])
-            s.embed_ok = user_get(hub, s, f"proxy/{s.tb_port}/data/runs", s.token).status_code == 200
-            break
+    return html
 
 
 def fetch_images(hub: Hub, s: Student) -> None:
@@ -415,10 +536,21 @@ def fetch_images(hub: Hub, s: Student) -> None:
     s.steps.append("tensorboard")
 
 
-def student_flow(hub: Hub, s: Student, link: str, lesson: str) -> Student:
+def open_tensorboard(hub: Hub, s: Student) -> None:
+    """The student opens "TensorBoard — course logs" (started on this first request)."""
+    r = user_get(hub, s, "tensorboard/data/runs", s.token, timeout=300)
+    if r.status_code != 200:
+        raise RuntimeError(f"TensorBoard through the hub: {r.status_code}")
+    s.steps.append("tensorboard")
+
+
+def student_flow(hub: Hub, s: Student, link: str, lesson: str | None) -> Student:
     try:
         login(hub, s)
         start_server(hub, s)
+        if lesson is None:  # the negative control: only what it needs
+            open_tensorboard(hub, s)
+            return s
         pull_course(hub, s, link)
         run_lesson(hub, s, lesson)
         fetch_images(hub, s)
@@ -437,7 +569,111 @@ def refused(r: requests.Response) -> bool:
     return False
 
 
-def isolation_checks(hub: Hub, students: list[Student], insecure: bool = False) -> list[tuple[str, bool]]:
+#: What B's code runs on the hub, as B: every way to A's TensorBoard that does not need A's login.
+PROBE = r"""
+import json, os, socket, urllib.error, urllib.request
+A, UID, SOCKET, HUB = {a!r}, {uid!r}, {socket!r}, {hub!r}
+result = {{}}
+ports = set()
+for table in ("/proc/net/tcp", "/proc/net/tcp6"):  # every listening TCP socket, with its owner's uid
+    try:
+        rows = open(table).read().splitlines()[1:]
+    except OSError:
+        continue
+    for row in rows:
+        f = row.split()
+        if f[3] == "0A" and int(f[7]) == UID:
+            ports.add(int(f[1].rsplit(":", 1)[1], 16))
+result["ports"] = sorted(ports)
+result["tensorboard_ports"] = []
+for port in sorted(ports):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{{port}}/data/runs", timeout=5) as r:
+            if r.status == 200 and isinstance(json.loads(r.read()), list):
+                result["tensorboard_ports"].append(port)
+    except Exception:
+        pass
+if SOCKET:
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.settimeout(10)
+        s.connect(SOCKET)
+        s.sendall(b"GET /data/runs HTTP/1.0\r\n\r\n")
+        result["socket"] = "answered: " + s.recv(200).decode("latin-1")
+    except OSError as err:
+        result["socket"] = type(err).__name__
+    finally:
+        s.close()
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+request = urllib.request.Request(f"{{HUB}}/user/{{A}}/tensorboard/data/runs",
+                                 headers={{"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]}})
+try:
+    result["hub"] = [urllib.request.build_opener(NoRedirect).open(request, timeout=60).status, ""]
+except urllib.error.HTTPError as err:
+    result["hub"] = [err.code, err.headers.get("Location", "")]
+print("PROBE" + json.dumps(result))
+"""
+
+
+def tensorboard_processes(hub: Hub, user: str) -> list[psutil.Process]:
+    """The student's TensorBoard process and its children (the data server, if any)."""
+    found = []
+    for p in hub.tracker.tree():
+        try:
+            if p.environ().get("JUPYTERHUB_USER") == user and "tensorboard" in " ".join(p.cmdline()):
+                found.append(p)
+        except (psutil.Error, OSError):
+            pass
+    return found
+
+
+def socket_path(processes: list[psutil.Process]) -> str | None:
+    for p in processes:
+        try:
+            cmd = p.cmdline()
+        except psutil.Error:
+            continue
+        if "--host" in cmd and cmd[cmd.index("--host") + 1].startswith("unix://"):
+            return cmd[cmd.index("--host") + 1][len("unix://"):]
+    return None
+
+
+def code_checks(hub: Hub, a: Student, b: Student) -> list[tuple[str, bool]]:
+    """B's code, run as B in a kernel on B's server, against A's TensorBoard (see PROBE): ``a`` is
+    the student probed, ``b`` the one whose code probes."""
+    processes = tensorboard_processes(hub, a.name)
+    path = socket_path(processes)
+    code = PROBE.format(a=a.name, uid=pwd.getpwnam(a.name).pw_uid, socket=path, hub=hub.url)
+    before = len(b.output)
+    execute(hub, b, [(0, code)], "probe", timeout=300)
+    [line] = [t for t in b.output[before:] if t.startswith("PROBE")]
+    found = json.loads(line[len("PROBE"):])
+    listening = sorted({c.laddr.port for p in processes for c in _inet_listening(p)})
+    status, location = found["hub"]
+    return [
+        (f"{b.name}'s code -> {a.name}'s TensorBoard socket {path}: {found.get('socket', 'none')}",
+         path is not None and found.get("socket") == "PermissionError"),
+        (f"{b.name}'s code -> {a.name}'s TCP ports {found['ports']}: TensorBoard answers on "
+         f"{found['tensorboard_ports'] or 'none'}", not found["tensorboard_ports"]),
+        (f"{b.name}'s code -> {a.name}'s TensorBoard through the hub with {b.name}'s token: {status}",
+         status in (401, 403) or (status in (301, 302, 303, 307, 308)
+                                  and urlsplit(location).path.startswith("/hub/"))),
+        (f"{a.name}'s TensorBoard ({len(processes)} processes) listens on TCP ports {listening or 'none'}",
+         bool(processes) and not listening),
+    ]
+
+
+def _inet_listening(p: psutil.Process) -> list:
+    try:
+        return [c for c in p.net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+    except psutil.Error:
+        return []
+
+
+def isolation_checks(hub: Hub, students: list[Student], insecure: bool = False,
+                     system_users: bool = False) -> list[tuple[str, bool]]:
     """(what, passed) for every probe; see the module docstring."""
     results = []
     ready = [s for s in students if s.token]
@@ -455,17 +691,13 @@ def isolation_checks(hub: Hub, students: list[Student], insecure: bool = False) 
             probes["embedded TensorBoard"] = f"proxy/{b.tb_port}/data/runs"
         for what, path in probes.items():
             for who, token in ((a.name, a.token), ("no token", None)):
-                if insecure and what == "TensorBoard":
-                    # Negative control: the hub's auth removed from the path (straight to B's backend).
-                    port = b.tb_port or 0
-                    try:
-                        r = requests.get(f"http://127.0.0.1:{port}/data/runs", timeout=30,
-                                         allow_redirects=False)
-                    except requests.ConnectionError:
-                        continue
-                else:
-                    r = user_get(hub, b, path, token, timeout=60)
+                r = user_get(hub, b, path, token, timeout=60)
                 results.append((f"{who} -> {b.name} {what}", refused(r)))
+        if system_users:
+            try:
+                results.extend(code_checks(hub, b, a))  # b probed by a's code
+            except Exception as err:  # a probe that could not run proves nothing: it fails
+                results.append((f"{a.name}'s code -> {b.name}: the probe failed: {err}", False))
     listening = hub.tracker.listening()
     outside = [(pid, ip, port) for pid, ip, port in listening if ip not in LOOPBACK]
     results.append((f"nothing listens beyond loopback {outside or ''}", not outside))
@@ -480,12 +712,14 @@ class Result:
     peak_mb: dict[str, float]
     role_mb: dict[str, float]
     seconds: float
-    lesson: str
+    lesson: str | None
+    system_users: bool = False
 
     @property
     def ok(self) -> bool:
-        return (all(s.ready and s.lesson_ok and s.embed_ok and s.images and not s.error
-                    for s in self.students) and bool(self.checks) and all(ok for _, ok in self.checks))
+        flows = all(s.ready and not s.error and (self.lesson is None or s.lesson_ok and s.embed_ok and s.images)
+                    for s in self.students)
+        return flows and bool(self.checks) and all(ok for _, ok in self.checks)
 
     def summary(self) -> str:
         n = len(self.students)
@@ -493,11 +727,16 @@ class Result:
         peaks = list(self.peak_mb.values()) or [0.0]
         passed = sum(ok for _, ok in self.checks)
         timing = (f"median {statistics.median(times):.1f} s, max {max(times):.1f} s" if times else "n/a")
-        return (f"hub-test N={n}: students ready {sum(s.ready for s in self.students)}/{n}, "
-                f"lessons run {sum(s.lesson_ok for s in self.students)}/{n} ({Path(self.lesson).stem}), "
-                f"embeds via proxy {sum(s.embed_ok for s in self.students)}/{n}, "
+        users = ("system users (useradd)" if self.system_users else "one OS user: the checks between "
+                 "system users need root and an environment every user can read")
+        lesson = Path(self.lesson).stem if self.lesson else "none"
+        return (f"hub-test N={n} ({users}): students ready {sum(s.ready for s in self.students)}/{n}, "
+                f"lessons run {sum(s.lesson_ok for s in self.students)}/{n} ({lesson}), "
+                f"embeds through the hub {sum(s.embed_ok for s in self.students)}/{n}, "
                 f"images served {sum(s.images for s in self.students)}, "
-                f"isolation checks passed {passed}/{len(self.checks)}, "
+                f"isolation checks passed {passed}/{len(self.checks)} "
+                f"({sum(ok for what, ok in self.checks if 'code' in what or 'listens on TCP' in what)} of them "
+                f"from another student's code), "
                 f"peak memory per student median {statistics.median(peaks):.0f} MB max {max(peaks):.0f} MB "
                 f"({', '.join(f'{r} {mb:.0f}' for r, mb in sorted(self.role_mb.items()))}), "
                 f"login to first TensorBoard image {timing}; total {self.seconds:.0f} s "
@@ -516,28 +755,45 @@ def _on_sigterm(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def run(n: int = 5, lesson: str = DEFAULT_LESSON, insecure: bool = False, log=print,
-        keep: bool = False) -> Result:
-    """Start a hub, drive ``n`` students through it, check isolation, stop everything."""
+def run(n: int = 5, lesson: str | None = DEFAULT_LESSON, insecure: bool = False, log=print,
+        keep: bool = False, system_users: bool | None = None) -> Result:
+    """Start a hub, drive ``n`` students through it, check isolation, stop everything.
+
+    ``lesson=None``: students only log in and open TensorBoard. ``system_users``: each student a
+    system user (default: when running as root)."""
     start = time.monotonic()
+    if system_users is None:
+        system_users = can_create_users()
     tmp = Path(tempfile.mkdtemp(prefix="course-hub-"))
+    tmp.chmod(0o711)  # students may open the teacher's course in it, not list or read the hub's files
     hub = None
+    users = None
 
     def cleanup():
         if hub is not None:
             hub.tracker.stop_all()
             if hub.proc.poll() is None:
                 hub.proc.wait(timeout=10)
+        if users is not None:
+            users.remove()
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
     _cleanups.append(cleanup)
     try:
         repo = snapshot_course(tmp / "teacher" / "course")
-        hub = start_hub(tmp, insecure=insecure, log=log)
-        link = nbgitpuller_link(hub.url, repo.as_uri(), "main", lesson, targetpath=TARGET)
-        log(f"hub at {hub.url} (log {tmp / 'hub.log'}); link: {link}")
-        students = [Student(f"student{i + 1:03d}") for i in range(n)]
+        subprocess.run(["chmod", "-R", "a+rX", str(tmp / "teacher")], check=True)
+        tag = secrets.token_hex(3)
+        names = [f"cs{tag}s{i + 1:02d}" if system_users else f"student{i + 1:03d}" for i in range(n)]
+        if system_users:
+            users = SystemUsers()
+            _cleanups.append(users.remove)  # removed even if creating the next one fails
+            for name in names:
+                users.add(name)
+        hub = start_hub(tmp, insecure=insecure, log=log, system_users=system_users, course=repo)
+        link = nbgitpuller_link(hub.url, repo.as_uri(), "main", lesson or DEFAULT_LESSON, targetpath=TARGET)
+        log(f"hub at {hub.url} (log {tmp / 'hub' / 'hub.log'}); link: {link}")
+        students = [Student(name) for name in names]
         pool = ThreadPoolExecutor(max_workers=n)
         try:  # not `with`: on Ctrl+C, stop the hub first instead of waiting for the students
             for future in [pool.submit(student_flow, hub, s, link, lesson) for s in students]:
@@ -545,20 +801,21 @@ def run(n: int = 5, lesson: str = DEFAULT_LESSON, insecure: bool = False, log=pr
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         for s in students:
-            (tmp / f"{s.name}.outputs.txt").write_text("\n".join(s.output))
+            (tmp / "hub" / f"{s.name}.outputs.txt").write_text("\n".join(s.output))
             if s.error:
                 log(f"  {s.name}: {s.error} (after {', '.join(s.steps) or 'nothing'})")
         hub.tracker.sample()
-        checks = isolation_checks(hub, students, insecure=insecure)
+        checks = isolation_checks(hub, students, insecure=insecure, system_users=system_users)
         for what, ok in checks:
             if not ok:
                 log(f"  isolation FAILED: {what}")
         peak = {u: rss / 1e6 for u, rss in hub.tracker.peak.items()}
         roles = {r: rss / 1e6 for r, rss in hub.tracker.role_peak.items()}
-        return Result(students, checks, peak, roles, time.monotonic() - start, lesson)
+        return Result(students, checks, peak, roles, time.monotonic() - start, lesson, system_users)
     finally:
-        if cleanup in _cleanups:
-            _cleanups.remove(cleanup)
+        for done in (cleanup, users.remove if users else None):
+            if done in _cleanups:
+                _cleanups.remove(done)
         cleanup()
 
 

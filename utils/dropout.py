@@ -1,9 +1,10 @@
 """Dropout measurements and pictures (lesson 04) and the two-moons experiment (lesson 05).
 
-``p`` is PyTorch's: the probability to **zero** an element; kept elements become ``x / (1 - p)``.
-``clip_fraction``: how much of a dropped-out image ``add_images`` stores white (×255, clipped).
-``make_dataset``, ``make_model``, ``train`` are saved copies of notebooks/05_dropout_overfitting.ipynb
-§1–§3, so that ``tools/dropout_seed_sweep.py`` runs the same experiment.
+* ``p`` is PyTorch's: the probability to **zero** an element. Kept elements become ``x / (1 - p)``.
+* ``dropout_with_mask``: the mask a dropout layer drew; ``clip_fraction`` / ``expected_clip_fraction``:
+  how much of a dropped-out image `add_images` stores white (floats ×255, clipped to [0, 255]).
+* ``make_dataset``, ``make_model``, ``train``: the cells of ``notebooks/05_dropout_overfitting.ipynb``
+  (§1–§3), for ``tools/dropout_seed_sweep.py``; ``best_and_final`` reads a history.
 """
 
 from __future__ import annotations
@@ -16,26 +17,32 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
 # -- lesson 04 -----------------------------------------------------------------------------------
-def dropout_with_mask(x: torch.Tensor, dropout: nn.Module | float = 0.5):
-    """Run ``dropout`` on ``x`` and return ``(output, kept)``; ``kept`` is True where x was kept.
+SCALING = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)  # kept: x / (1 - p); dropped: 0
+DROPOUTS = (*SCALING, nn.AlphaDropout, nn.FeatureAlphaDropout)  # every one torch.nn has
 
-    ``dropout`` is a module in its current mode, or a number ``p`` (``nn.Dropout(p)``, training mode).
-    The random state is saved, ``dropout(x)`` runs, the state is restored and the module runs again on
-    ``ones_like(x)``: the draws depend only on the shape, so the mask is the one ``x`` got (reading
-    ``output == 0`` would call black pixels "dropped"). Afterwards the random state is as after one call.
+
+def dropout_with_mask(x: torch.Tensor, dropout: nn.Module | float = 0.5):
+    """Run ``dropout`` (one of ``DROPOUTS`` in its mode, or ``p`` for ``nn.Dropout(p)``) on ``x``;
+    return ``(output, kept)``. From the same random state the layer runs again on ones and on zeros
+    (draws depend on the shape only): kept is where the output depends on the input. Not
+    ``output == 0``: black pixels are kept too, and AlphaDropout's dropped values are not 0.
     """
     if not x.is_floating_point():
         raise TypeError(f"dropout needs a floating-point tensor, got {x.dtype}; use x.float() / 255.")
     module = dropout if isinstance(dropout, nn.Module) else nn.Dropout(dropout).train()
+    if not isinstance(module, DROPOUTS):
+        raise TypeError(f"dropout_with_mask takes a dropout layer ({', '.join(c.__name__ for c in DROPOUTS)}), "
+                        f"got {type(module).__name__}; pass the model's dropout layer itself.")
     state = torch.get_rng_state()
     output = module(x)
     after = torch.get_rng_state()
-    torch.set_rng_state(state)
     with torch.no_grad():
-        kept = module(torch.ones_like(x)) != 0
-    torch.set_rng_state(after)
+        torch.set_rng_state(state)
+        on_ones = module(torch.ones_like(x))
+        torch.set_rng_state(state)
+        kept = module(torch.zeros_like(x)) != on_ones
+    torch.set_rng_state(after)  # as after one call
     return output, kept
 
 
@@ -60,11 +67,16 @@ def clip_fraction(images: torch.Tensor) -> float:
     return (images > 1).double().mean().item()
 
 
-def expected_clip_fraction(x: torch.Tensor, p: float) -> float:
-    """Expected fraction of ``dropout(x, p)`` above 1: ``(1 - p) · fraction(x > 1 - p)``.
-
-    A kept element becomes ``x / (1 - p)``, which is above 1 exactly when ``x > 1 - p``.
-    """
+def expected_clip_fraction(x: torch.Tensor, p: float | nn.Module) -> float:
+    """Expected fraction of ``dropout(x)`` above 1: ``(1 - p) · fraction(x > 1 - p)`` (kept values are
+    ``x / (1 - p)``). ``p``: a number, or a layer of ``SCALING`` (whole channels change which pixels,
+    not how many on average; in ``eval()`` p is 0). Alpha dropouts are refused: they scale otherwise."""
+    if isinstance(p, nn.Module):
+        if not isinstance(p, SCALING):
+            raise TypeError(f"expected_clip_fraction knows layers that keep x / (1 - p) and zero the rest "
+                            f"(nn.Dropout, Dropout1d/2d/3d); {type(p).__name__} does not. Measure it "
+                            "instead: clip_fraction(layer(x)).")
+        p = p.p if p.training else 0.0
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be in [0, 1], got {p!r}.")
     return (1 - p) * (x > 1 - p).double().mean().item()
@@ -100,7 +112,7 @@ def make_dataset(seed: int = 0, *, n_train: int = 200, n_val: int = 1000, flip: 
 
 def make_model(p: float, seed: int = 0, hidden: int = 128) -> nn.Sequential:
     """``2 → hidden → hidden → 2``, ReLU then ``nn.Dropout(p)`` after each hidden layer (lesson 05 §2);
-    the same ``seed`` gives the same weights for every ``p``; the global RNG is left alone."""
+    same ``seed``, same weights for every ``p``; the global RNG is left alone."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return nn.Sequential(
@@ -111,9 +123,11 @@ def make_model(p: float, seed: int = 0, hidden: int = 128) -> nn.Sequential:
 
 
 def train(model, train_set, val_set, *, epochs=300, lr=0.01, seed=0, every=5, writers=None):
-    """Lesson 05 §3's loop (full-batch Adam). Every ``every`` epochs: loss and accuracy of both splits in
-    ``eval()`` mode; ``history["dropout_on"]``: the loss the optimiser saw. ``writers``: optional
-    ``{"train": SummaryWriter, "val": ..., "dropout_on": ...}`` (tags ``loss``, ``accuracy``; step = epoch)."""
+    """The loop of notebooks/05_dropout_overfitting.ipynb §3 (full-batch Adam). Every ``every`` epochs it
+    measures loss and accuracy on both splits in ``eval()`` (dropout off); ``history["dropout_on"]``: the
+    loss the optimiser saw (dropout on). ``writers``: optional ``{"train": SummaryWriter, "val": ...}``
+    (and ``"dropout_on"``), tags ``loss``, ``accuracy``; step = epoch. Masks: ``torch.manual_seed(seed)``.
+    """
     torch.manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     history = {"epoch": [], "train_loss": [], "val_loss": [], "train_acc": [], "val_acc": [], "dropout_on": []}

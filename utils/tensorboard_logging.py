@@ -1,15 +1,11 @@
 """TensorBoard runs that start clean and images that are logged honestly.
 
-* A *run* is one folder under ``logs_dir()``. TensorBoard shows every event file in a run folder, so a
-  re-run would show every step twice: ``ImageRun`` empties its folder first (one event file, always).
-* Images are ``N×C×H×W`` with ``C`` in {1, 3}, floats in [0, 1] (or uint8 in 0..255). Anything else
-  (H×W, N×H×W, channels last, a tuple, a NumPy array, a PIL image, other integer types) is an error
-  naming the layout we guessed and a ``Fix:`` that works as written; a 3-long first axis is never
-  taken for colour silently. Each batch is written as one grid:
-  ``writer.add_image(tag, torchvision.utils.make_grid(x), step)``.
-* TensorBoard multiplies floats by 255 and clips: above 1 shows white, below 0 black. Out-of-range
-  values warn with the fraction that clips (``out_of_range="warn"``), raise (``"error"``), are rescaled
-  over the batch (``"rescale"``) or clipped on purpose (``"clip"``).
+* A *run* is one folder under ``logs_dir()``; ``ImageRun`` empties it first (one event file, always).
+* Images are ``N×C×H×W``, ``C`` in {1, 3}, floats in [0, 1] (or uint8). Anything else is an error naming
+  the layout we guessed and a ``Fix:`` that works as written (a leading 3 is never taken for colour).
+  Each batch is one grid: ``writer.add_image(tag, torchvision.utils.make_grid(x), step)``.
+* TensorBoard multiplies floats by 255 and clips; out-of-range values warn (``out_of_range="warn"``),
+  raise (``"error"``), are rescaled over the batch (``"rescale"``) or clipped (``"clip"``).
 * The step is the batch index; the same tag at the same step twice is an error.
 """
 
@@ -30,7 +26,7 @@ import torchvision
 from torch.utils.tensorboard import SummaryWriter
 from torchvision.utils import make_grid
 
-from utils.environment import ROOT, in_notebook_frontend, logs_dir
+from utils.environment import ROOT, in_notebook_frontend, language, logs_dir
 
 OUT_OF_RANGE_POLICIES = ("warn", "error", "rescale", "clip")
 #: ``--samples_per_plugin images=N``: TensorBoard's default keeps only 10 images per tag.
@@ -42,20 +38,11 @@ class ClippingWarning(UserWarning):
 
 
 class ImageRun:
-    """One TensorBoard run, started clean, closed on exit.
-
-    >>> with ImageRun("logs_maxpool") as run:          # doctest: +SKIP
-    ...     for step, batch in enumerate(loader):
-    ...         run.log_pair(step, batch, pool(batch))
-
-    ``name`` may contain ``/`` (``"logs_dropout_overfit/p0.5"``); ``logdir`` defaults to
-    ``logs_dir()``. ``nrow``, ``padding``, ``pad_value`` are passed to ``make_grid``.
-
-    ``layer``: the module that makes the outputs (``ImageRun("logs_maxpool", layer=pool)``). Then
-    ``log_pair`` also logs its parameters and the raw values, and TensorBoard's PAIRS tab can show
-    each output pixel's window (``tensorboard_pairs.summary.log_layer``, plugins/tensorboard-pairs).
-    Every ``log_pair`` logs the scalar ``output/mean``: with it, TIME SERIES → Settings → "Link by
-    step" moves every image card to the step picked on that chart.
+    """One TensorBoard run, started clean, closed on exit: ``with ImageRun("logs_maxpool") as run:
+    run.log_pair(step, batch, pool(batch))``. ``name`` may contain ``/``; ``logdir`` defaults to
+    ``logs_dir()``; ``nrow``, ``padding``, ``pad_value`` go to ``make_grid``. With ``layer`` (the module
+    that makes the outputs) ``log_pair`` also logs what the PAIRS tab needs (``tensorboard_pairs.summary``).
+    Every ``log_pair`` logs the scalar ``output/mean``, for TIME SERIES → Settings → "Link by step".
     """
 
     def __init__(self, name: str, logdir: str | Path | None = None, *, layer=None, nrow: int = 8,
@@ -113,8 +100,7 @@ class ImageRun:
 
     def log_pair(self, step: int, inputs: torch.Tensor, outputs: torch.Tensor, *,
                  out_of_range: str = "warn") -> None:
-        """Log ``inputs`` under tag ``input`` and ``outputs`` under tag ``output`` at ``step``,
-        and the scalar ``output/mean``; with a ``layer``, also what the PAIRS tab needs."""
+        """Log tags ``input``, ``output`` and the scalar ``output/mean`` at ``step`` (and the layer's data)."""
         if self.layer is not None:  # a wrong layer is an error before anything is written
             pairs = pairs_summary()
             pairs.prepare(self.layer, inputs, outputs)
@@ -133,8 +119,7 @@ class ImageRun:
 
 
 def pairs_summary():
-    """``tensorboard_pairs.summary`` (the PAIRS dashboard's writer): the installed package, or the
-    repository's copy in plugins/tensorboard-pairs when the course's requirements are not installed."""
+    """``tensorboard_pairs.summary`` (PAIRS' writer): installed, or the copy in plugins/tensorboard-pairs."""
     try:
         from tensorboard_pairs import summary
     except ImportError:
@@ -145,11 +130,8 @@ def pairs_summary():
 
 # -- what a batch of images must look like ------------------------------------------------------
 def _layout_fix(x) -> tuple[str, str] | None:
-    """``(guessed layout, fix)`` for input that is not N×C×H×W with C in {1, 3}; None if it is.
-
-    The fix is a Python expression in ``x`` (what was passed), ``torch`` and ``torchvision``;
-    evaluated, it gives a batch ``log_images`` accepts (tests evaluate every one).
-    """
+    """``(guessed layout, fix)`` for input that is not N×C×H×W with C in {1, 3}, else None. The fix is an
+    expression in ``x`` (what was passed), ``torch``, ``torchvision`` giving a batch we accept."""
     if isinstance(x, tuple | list) and x and all(isinstance(t, torch.Tensor) for t in x):
         if len(x) == 2 and not x[1].is_floating_point() and x[1].shape == x[0].shape:
             layout, inner, y = "a tuple (output, indices), as return_indices=True gives", "x[0]", x[0]
@@ -279,15 +261,13 @@ def read_run_images(run_path: str | Path) -> dict[str, list[tuple[int, np.ndarra
 
     from PIL import Image
 
+    def rgb(event) -> np.ndarray:
+        with Image.open(io.BytesIO(event.encoded_image_string)) as im:
+            return np.asarray(im.convert("RGB"))
+
     acc = _accumulator(run_path)
-    out = {}
-    for tag in acc.Tags()["images"]:
-        decoded = []
-        for event in acc.Images(tag):
-            with Image.open(io.BytesIO(event.encoded_image_string)) as im:
-                decoded.append((event.step, np.asarray(im.convert("RGB"))))
-        out[tag] = sorted(decoded, key=lambda item: item[0])
-    return out
+    return {tag: sorted(((e.step, rgb(e)) for e in acc.Images(tag)), key=lambda item: item[0])
+            for tag in acc.Tags()["images"]}
 
 
 def read_run(run_path: str | Path) -> dict[str, list[tuple[int, int, int]]]:
@@ -316,42 +296,56 @@ def command_line(args: list[str], windows: bool = os.name == "nt") -> str:
 
 
 def hub_proxy_url() -> str | None:
-    """On a JupyterHub, the ``TENSORBOARD_PROXY_URL`` that embeds TensorBoard through the user's own
-    server (jupyter-server-proxy, behind the hub's login), e.g. ``/user/ada/proxy/%PORT%/``; else None.
-
-    JupyterHub sets ``JUPYTERHUB_SERVICE_PREFIX`` in every single-user server and its kernels.
-    """
-    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    """On a hub without the course's entry: ``TENSORBOARD_PROXY_URL`` through ``<prefix>proxy/%PORT%/``."""
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")  # JupyterHub sets it in servers and kernels
     return prefix.rstrip("/") + "/proxy/%PORT%/" if prefix else None
 
 
+def hub_tensorboard_url() -> str | None:
+    """On a hub with the course's entry (plugins/course-tensorboard-proxy): ``<prefix>tensorboard/``,
+    the student's own TensorBoard, on a Unix socket only they can open. Else None."""
+    from importlib.metadata import entry_points
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    entry = any(e.name == "tensorboard" for e in entry_points(group="jupyter_serverproxy_servers"))
+    return prefix.rstrip("/") + "/tensorboard/" if prefix and entry else None
+
+
 def show_tensorboard(logdir: str | Path | None = None, port: int | None = None) -> str:
-    """Embed TensorBoard (on 127.0.0.1) in a Jupyter front end; headless, print how to open it.
+    """Embed TensorBoard in Jupyter and print beside it how to open it without the embed (VS Code
+    does not run TensorBoard's page); headless, print only that. Returns the command, quoted as
+    ``%tensorboard`` splits it (``shlex``). On a hub with the course's entry: ``hub_tensorboard_url()``."""
+    def say(en: str, zh: str) -> None:
+        print(zh if language() == "zh" else en)
 
-    Returns the printed command. The ``%tensorboard`` magic splits its line with
-    ``shlex.split(line, comments=True)``, so every argument is quoted that way. On a JupyterHub the
-    embed goes through the student's own server (``hub_proxy_url``); elsewhere nothing changes.
-    """
-    proxy = hub_proxy_url()
     args = tensorboard_args(logdir, port)
-    if in_notebook_frontend():
-        # The embedded page opens on IMAGES (TensorBoard's default page is TIME SERIES). On a hub it
-        # goes through <prefix>proxy/<port>/, not the browser's own localhost.
-        os.environ.setdefault("TENSORBOARD_PROXY_URL",
-                              (proxy or "http://127.0.0.1:%PORT%/") + "#images")
-        from IPython import get_ipython
+    command = command_line(["tensorboard", *args])
+    hub = hub_tensorboard_url() if port is None else None
+    if not in_notebook_frontend():
+        say("Not in an interactive notebook, so TensorBoard is not embedded. To browse, run:",
+            "当前不在交互式笔记本中，所以没有嵌入TensorBoard。要浏览，请运行：")
+    elif hub:
+        from IPython.display import IFrame, display
 
-        # %tensorboard runs the `tensorboard` program on PATH; use the one beside this Python.
-        beside = Path(sys.executable).with_name("tensorboard")
-        if beside.exists():
+        display(IFrame(hub + "#images", width="100%", height=800))
+        return say(f"If TensorBoard does not appear above, open {hub}#images after this hub's address in a new "
+                   "browser tab, or \"TensorBoard — course logs\" in the Launcher.",
+                   f"如果上面没有出现TensorBoard，请在新的浏览器标签页中打开本hub地址后加 {hub}#images，"
+                   "或在启动器（Launcher）中打开 “TensorBoard — course logs”。") or command
+    else:  # the page opens on IMAGES; on a hub through <prefix>proxy/<port>/, not the browser's localhost
+        os.environ.setdefault("TENSORBOARD_PROXY_URL", (hub_proxy_url() or "http://127.0.0.1:%PORT%/") + "#images")
+        from IPython import get_ipython
+        from tensorboard import manager
+
+        if (beside := Path(sys.executable).with_name("tensorboard")).exists():  # not PATH's
             os.environ.setdefault("TENSORBOARD_BINARY", str(beside))
         get_ipython().run_line_magic("load_ext", "tensorboard")
         get_ipython().run_line_magic("tensorboard", shlex.join(args))
-    command = command_line(["tensorboard", *args])
-    if not in_notebook_frontend():
-        from utils.environment import language
-
-        print("当前不在交互式笔记本中，所以没有嵌入TensorBoard。要浏览，请运行：" if language() == "zh"
-              else "Not in an interactive notebook, so TensorBoard is not embedded. To browse, run:")
-        print("  " + command)
+        key = manager.cache_key(working_directory=os.getcwd(), arguments=args, configure_kwargs={})
+        ports = [i.port for i in sorted(manager.get_all(), key=lambda i: i.start_time) if i.cache_key == key]
+        url = os.environ["TENSORBOARD_PROXY_URL"].replace("%PORT%", str(ports[-1])) if ports else ""
+        say(f"If TensorBoard does not appear above (VS Code and some editors do not run its page), "
+            f"{f'open {url} in your browser, or ' if url else ''}run in a terminal:",
+            f"如果上面没有出现TensorBoard（VS Code等编辑器不会运行它的页面），请{f'在浏览器中打开 {url}，或' if url else ''}"
+            "在终端中运行：")
+    print("  " + command)
     return command

@@ -102,3 +102,7 @@ class PairViewer(anywidget.AnyWidget):
 
     def __init__(self, inputs, outputs, layer: nn.Module | dict, **kwargs):
         super().__init__(data=pair_data(inputs, outputs, layer), **kwargs)
+
+    def __repr__(self) -> str:  # the text front ends without widgets show instead (not the data)
+        return ("PairViewer: no viewer here? This front end does not show widgets. Open the notebook in "
+                "JupyterLab (make lab), or the PAIRS tab of TensorBoard (make tensorboard).")

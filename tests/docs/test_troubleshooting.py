@@ -32,9 +32,12 @@ import urllib.request
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import free_port, go_offline
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from torch import nn
 from torch.nn import functional as F
 
@@ -346,6 +349,85 @@ def _sigmoid_inplace_backward():
     y.sum().backward()
 
 
+
+# -- issue 26: unpooling, TensorBoard's own image errors, widgets --------------------------------
+def _unpool_chain():
+    """7×7 → 3×3 → 1×1 with MaxPool2d(2): (x, a, i1, b, i2)."""
+    x = torch.arange(49.0).view(1, 1, 7, 7)
+    pool = nn.MaxPool2d(2, return_indices=True)
+    a, i1 = pool(x)
+    b, i2 = pool(a)
+    return x, a, i1, b, i2
+
+
+def unpool_invalid_index_text() -> str:
+    x = torch.arange(100.0).view(1, 1, 10, 10)  # kernel 3 leaves the last row and column out
+    out, idx = F.max_pool2d(x, 3, return_indices=True)
+    _, _, i1, b, i2 = _unpool_chain()
+    unpool = nn.MaxUnpool2d(2)
+    return (_message(lambda: F.max_unpool2d(out, idx, 3))
+            + _message(lambda: unpool(unpool(b, i2), i1)))
+
+
+def unpool_indices_shape_text() -> str:
+    _, _, i1, b, _ = _unpool_chain()
+    return _message(lambda: nn.MaxUnpool2d(2)(b, i1))
+
+
+def unpool_output_size_text() -> str:
+    x, _, _, b, i2 = _unpool_chain()
+    return _message(lambda: nn.MaxUnpool2d(2)(b, i2, output_size=x.shape[-2:]))
+
+
+#: (row, method, tensor, extra keyword arguments): each raises inside SummaryWriter's image methods.
+TENSORBOARD_IMAGE_MISTAKES = {
+    "tb-image-format": [
+        ("add_image", lambda: torch.rand(8, 3, 16, 16), {}),
+        ("add_image", lambda: torch.rand(16, 16), {}),
+        ("add_images", lambda: torch.rand(3, 16, 16), {}),
+        ("add_images", lambda: torch.rand(8, 16, 16), {}),
+        ("add_images", lambda: torch.rand(2, 8, 3, 16, 16), {}),
+    ],
+    "tb-images-channels": [
+        ("add_images", lambda: torch.rand(8, 16, 16, 3), {}),
+        ("add_images", lambda: torch.rand(8, 16, 16, 16), {}),
+    ],
+    "tb-image-pil": [
+        ("add_image", lambda: torch.rand(16, 16, 3), {}),
+        ("add_image", lambda: torch.rand(16, 16, 16), {}),
+    ],
+    "tb-dataformats-twice": [("add_images", lambda: torch.rand(8, 3, 16, 16), {"dataformats": "NCHH"})],
+    "tb-dataformats-letter": [("add_images", lambda: torch.rand(8, 3, 16, 16), {"dataformats": "BCHW"})],
+    "tb-not-a-tensor": [
+        ("add_images", lambda: [torch.rand(3, 16, 16) for _ in range(8)], {}),
+        ("add_images", lambda: nn.MaxPool2d(2, return_indices=True)(torch.rand(8, 3, 32, 32)), {}),
+        ("add_image", lambda: __import__("PIL.Image").Image.new("RGB", (16, 16)), {}),
+    ],
+    "tb-empty-batch": [("add_images", lambda: torch.rand(8, 3, 16, 16)[8:], {})],
+}
+
+
+def tensorboard_image_text(row_id: str, tmp: Path) -> str:
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(tmp / "run")) as writer:
+        return "\n".join(_message(lambda m=method, x=x, kw=kw: getattr(writer, m)("t", x, 0, **kw))
+                         for method, x, kw in ((m, make(), kw) for m, make, kw in TENSORBOARD_IMAGE_MISTAKES[row_id]))
+
+
+def widget_model_not_found_text() -> str:
+    """JupyterLab's widget manager writes this text into the output area (read from its bundle)."""
+    import jupyterlab_widgets
+
+    ext = Path(jupyterlab_widgets.__file__).resolve().parent
+    candidates = list((ext / "labextension" / "static").glob("*.js"))
+    if not candidates:  # installed as shared data (share/jupyter/labextensions)
+        candidates = list((Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyter-widgets"
+                           / "jupyterlab-manager" / "static").glob("*.js"))
+    return "\n".join(f.read_text(encoding="utf-8", errors="replace") for f in candidates
+                     if "model not found" in f.read_text(encoding="utf-8", errors="replace"))
+
+
 X5 = torch.rand(1, 1, 5, 5)
 
 def wrong_kernel_text(tmp: Path) -> str:
@@ -417,6 +499,12 @@ REPRODUCERS = {
     "cifar-not-found": lambda ctx: cifar_not_found_text(ctx["tmp"]),
     "no-module-utils": lambda ctx: no_module_utils_text(ctx["tmp"]),
     "wrong-kernel": lambda ctx: wrong_kernel_text(ctx["tmp"]),
+    "unpool-invalid-index": lambda ctx: unpool_invalid_index_text(),
+    "unpool-indices-shape": lambda ctx: unpool_indices_shape_text(),
+    "unpool-output-size": lambda ctx: unpool_output_size_text(),
+    **{row: (lambda ctx, row=row: tensorboard_image_text(row, ctx["tmp"]))
+       for row in TENSORBOARD_IMAGE_MISTAKES},
+    "widget-model-not-found": lambda ctx: widget_model_not_found_text(),
 }
 
 
@@ -596,3 +684,135 @@ def test_two_event_files_what_tensorboard_really_shows(tmp_path):
     legacy = _served(tmp_path, logdir, "--load_fast=false")
     assert sorted(legacy["s"]) == sorted([(s, float(s)) for s in range(4)] + default["s"])  # doubled
     assert sorted(set(legacy["image_steps"])) == [0, 1, 2, 3]
+# -- the fixes of issue 26's rows, applied as written ------------------------------------------------
+def _fix_in_doc(fix: str) -> None:
+    assert f"`{fix}`" in DOC.read_text(encoding="utf-8"), f"the documented fix changed: {fix}"
+
+
+@settings(deadline=None, max_examples=150)
+@given(h=st.integers(1, 20), w=st.integers(1, 20), k=st.integers(1, 4), s=st.integers(1, 4),
+       p=st.integers(0, 2), d=st.integers(1, 2), ceil=st.booleans(), seed=st.integers(0, 99))
+def test_unpool_fix_puts_every_maximum_back_for_any_size(h, w, k, s, p, d, ceil, seed):
+    """#unpool-invalid-index: `output_size=x.shape[-2:]` with the pool's own kernel, stride, padding
+    (with dilation, the window it spans), on sizes pooling loses rows of; expected: the indices
+    scattered into a zero plane of x's size (torch.scatter), as MaxPool2d's documentation defines them."""
+    _fix_in_doc("nn.MaxUnpool2d(3)(out, idx, output_size=x.shape[-2:])")
+    x = torch.rand(2, 3, h, w, generator=torch.Generator().manual_seed(seed))
+    pool = nn.MaxPool2d(k, s, p, dilation=d, ceil_mode=ceil, return_indices=True)
+    try:
+        out, idx = pool(x)
+    except RuntimeError:
+        assume(False)  # not a valid pooling (output too small, padding too big)
+    assume(bool(out.isfinite().all()))  # a window of padding only (dilation): no maximum to put back
+    unpool = nn.MaxUnpool2d(d * (k - 1) + 1, s, p)
+    y = unpool(out, idx, output_size=x.shape[-2:])
+    expected = torch.zeros_like(x).flatten(-2).scatter(-1, idx.flatten(-2), out.flatten(-2)).view_as(x)
+    assert torch.equal(y, expected)
+    y = F.max_unpool2d(out, idx, d * (k - 1) + 1, s, p, output_size=x.shape[-2:])
+    assert torch.equal(y, expected)
+    # without output_size: an error of the rows above, or a map that is not x's (the silent case)
+    try:
+        guessed = unpool(out, idx)
+    except (RuntimeError, ValueError) as err:
+        assert any(row["key"] in str(err) for row in ROWS if row["id"].startswith("unpool-")), err
+    else:
+        assert guessed.shape == x.shape and torch.equal(guessed, expected) or guessed.shape != x.shape
+
+
+def test_unpool_chain_fix_as_written():
+    """#unpool-indices-shape and #unpool-output-size: reverse order, each with its own size."""
+    x, a, i1, b, i2 = _unpool_chain()
+    unpool = nn.MaxUnpool2d(2)
+    for fix in ("y = unpool(b, i2, output_size=a.shape[-2:])", "unpool(y, i1, output_size=x.shape[-2:])"):
+        _fix_in_doc(fix)
+    y = unpool(b, i2, output_size=a.shape[-2:])
+    result = unpool(y, i1, output_size=x.shape[-2:])
+    # b's one value goes back where it came from in x: i2 points into a, whose i1 points into x
+    where = i1.flatten()[i2.flatten()].tolist()
+    assert result.shape == x.shape and result.flatten().nonzero().flatten().tolist() == where
+    assert result.flatten()[where].tolist() == x.flatten()[where].tolist() == b.flatten().tolist()
+
+
+#: row -> [(mistake index in TENSORBOARD_IMAGE_MISTAKES[row], the fix as documented, what it must
+#: log: (method, the same pictures in the layout the method expects))]
+TENSORBOARD_IMAGE_FIXES = {
+    "tb-image-format": [
+        (0, "writer.add_images(tag, x, step)", lambda x: ("add_images", x)),
+        (1, 'writer.add_image(tag, x, step, dataformats="HW")', lambda x: ("add_image", x[None])),
+        (2, "writer.add_images(tag, x.unsqueeze(0), step)", lambda x: ("add_image", x)),
+        (3, "writer.add_images(tag, x.unsqueeze(1), step)", lambda x: ("add_images", x[:, None])),
+        (4, "writer.add_images(tag, x.flatten(0, 1), step)", lambda x: ("add_images", x.reshape(16, 3, 16, 16))),
+    ],
+    "tb-images-channels": [
+        (0, 'writer.add_images(tag, x, step, dataformats="NHWC")', lambda x: ("add_images", x.permute(0, 3, 1, 2))),
+        (1, "writer.add_images(tag, x.flatten(0, 1).unsqueeze(1), step)",
+         lambda x: ("add_images", x.reshape(128, 1, 16, 16))),
+    ],
+    "tb-image-pil": [
+        (0, 'writer.add_image(tag, x, step, dataformats="HWC")', lambda x: ("add_image", x.permute(2, 0, 1))),
+        (1, "writer.add_images(tag, x.unsqueeze(1), step)", lambda x: ("add_images", x[:, None])),
+    ],
+    "tb-dataformats-twice": [
+        (0, 'writer.add_images(tag, x, step, dataformats="NCHW")', lambda x: ("add_images", x)),
+    ],
+    "tb-dataformats-letter": [
+        (0, 'writer.add_images(tag, x, step, dataformats="NCHW")', lambda x: ("add_images", x)),
+    ],
+    "tb-not-a-tensor": [
+        (0, "writer.add_images(tag, torch.stack(x), step)", lambda x: ("add_images", torch.cat([t[None] for t in x]))),
+        (1, "writer.add_images(tag, x[0], step)", lambda x: ("add_images", x[0].clone())),
+        (2, "writer.add_image(tag, torchvision.transforms.functional.pil_to_tensor(x), step)",
+         lambda x: ("add_image", torch.zeros(3, 16, 16, dtype=torch.uint8))),
+    ],
+    "tb-empty-batch": [(0, "if len(x): writer.add_images(tag, x, step)", None)],
+}
+
+
+@pytest.mark.parametrize("row_id", sorted(TENSORBOARD_IMAGE_FIXES))
+def test_tensorboard_image_fixes_as_written(row_id, tmp_path):
+    """Each documented fix, run literally on the mistake's tensor, logs the same PNG as TensorBoard
+    makes of the same pictures given in the right layout (read back with TensorBoard's reader)."""
+    import torchvision
+    from torch.utils.tensorboard import SummaryWriter
+
+    from utils.tensorboard_logging import read_run_images
+
+    assert set(TENSORBOARD_IMAGE_FIXES) == set(TENSORBOARD_IMAGE_MISTAKES)
+    for n, (index, fix, reference) in enumerate(TENSORBOARD_IMAGE_FIXES[row_id]):
+        _fix_in_doc(fix)
+        method, make, _ = TENSORBOARD_IMAGE_MISTAKES[row_id][index]
+        torch.manual_seed(n)
+        x = make()
+        run = tmp_path / f"fix{n}"
+        with SummaryWriter(str(run)) as writer:
+            exec(fix, {"writer": writer, "x": x, "tag": "t", "step": 0, "torch": torch,
+                       "torchvision": torchvision})
+        logged = read_run_images(run)
+        if reference is None:  # nothing to log, and nothing raised
+            assert logged == {}
+            continue
+        with SummaryWriter(str(tmp_path / f"ref{n}")) as writer:
+            ref_method, ref = reference(x)
+            getattr(writer, ref_method)("t", ref, 0)
+        expected = read_run_images(tmp_path / f"ref{n}")
+        assert len(logged["t"]) == 1 and logged["t"][0][0] == 0
+        assert np.array_equal(logged["t"][0][1], expected["t"][0][1]), (row_id, fix)
+
+
+def test_lab_keeps_widget_state_setting_is_real():
+    """#widget-model-not-found: the course's JupyterLab saves widget state; the setting's id and value
+    are valid against the installed widget manager's own schema."""
+    import json
+
+    import jsonschema
+
+    overrides = json.loads((ROOT / "jupyter" / "lab" / "settings" / "overrides.json").read_text())
+    schemas = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
+    for plugin_id, values in overrides.items():
+        package, plugin = plugin_id.split(":")
+        found = [p / f"{plugin}.json" for p in (schemas / package / "schemas" / package,
+                                                  Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas" / package)]
+        found = [f for f in found if f.is_file()]
+        assert found, f"{plugin_id}: no such settings schema installed"
+        jsonschema.validate(values, json.loads(found[0].read_text()))
+    assert overrides["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True

@@ -57,8 +57,8 @@ def describe_layer(layer: nn.Module | dict | None) -> dict:
     """The layer's parameters as a JSON-ready dict: what the dashboard needs to draw a window.
 
     ``nn.MaxPool2d`` / ``nn.AvgPool2d`` -> kernel_size, stride, padding, dilation, ceil_mode (and
-    count_include_pad, divisor_override); ``nn.Dropout*`` -> p and training. Any other module is
-    described by name only (shown side by side, without hover details), as is ``None``.
+    count_include_pad, divisor_override); ``nn.Dropout``/``1d``/``2d``/``3d`` in training mode -> p.
+    Any other module (AlphaDropout, a dropout in ``eval()``) is described by name only (shown side by side, without hover details), as is ``None``.
     A dict is returned as is.
     """
     if layer is None:  # a pair from an unknown layer: side by side, no hover details
@@ -79,9 +79,9 @@ def describe_layer(layer: nn.Module | dict | None) -> dict:
         if kind == "avg":
             described.update(count_include_pad=bool(layer.count_include_pad),
                              divisor_override=layer.divisor_override)
-    elif isinstance(layer, _DROPOUTS):
-        described.update(kind="dropout", p=float(layer.p), training=bool(layer.training))
-    else:
+    elif isinstance(layer, _DROPOUTS) and layer.training:  # each value: 0, or x / (1 - p)
+        described.update(kind="dropout", p=float(layer.p), training=True)
+    else:  # in eval() a dropout is the identity; AlphaDropout's dropped values are not 0
         described.update(kind="other")
     return described
 
@@ -104,6 +104,11 @@ def prepare(layer: nn.Module | dict, inputs: torch.Tensor, outputs: torch.Tensor
     ``x`` and ``y`` are N×C×H×W float32 CPU copies. Used by ``log_layer`` and the notebook widget.
     """
     described = describe_layer(layer)
+    if (described.get("kind") == "dropout" and isinstance(inputs, torch.Tensor)
+            and isinstance(outputs, torch.Tensor) and inputs.data_ptr() == outputs.data_ptr()):
+        raise ValueError(f"{described['repr']} overwrote its input (inplace=True): inputs and outputs "
+                         "are one tensor. Keep a copy first: before = x.clone(); out = layer(x); "
+                         "then log (before, out).")
     x, y = _as_batch(inputs, "inputs"), _as_batch(outputs, "outputs")
     _check_shapes(described, x, y)
     return described, x, y
