@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.stamp
 HOST   ?= 127.0.0.1
 PORT   ?=
+RUN    ?=
 LAB_PORT ?= 8888
 
 .PHONY: help venv demo test test-fast lint format lab kernel tensorboard bench slides clean hub-test
@@ -15,6 +16,7 @@ help:
 	@echo "make lab          JupyterLab on notebooks/ at http://$(HOST):$(LAB_PORT)"
 	@echo "make kernel       register .venv as the Jupyter kernel 'Python 3 (pooling course)' (VS Code, your own Jupyter)"
 	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):6006 (or the next free port)"
+	@echo "                  RUN=logs_maxpool (or RUN=\"logs_maxpool logs_avgpool\"): only those runs"
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
 	@echo "make slides       offline reveal.js decks of every lesson in build/slides/ (中文: build/slides/zh-CN/)"
 	@echo "make lint         ruff on code and notebooks"
@@ -60,7 +62,7 @@ kernel: $(STAMP)
 	$(PY) -m ipykernel install --user --name pooling-course --display-name "Python 3 (pooling course)"
 
 tensorboard: $(STAMP)
-	$(PY) tools/serve_tensorboard.py --host $(HOST) $(if $(PORT),--port $(PORT))
+	$(PY) tools/serve_tensorboard.py --host $(HOST) $(if $(PORT),--port $(PORT)) $(if $(RUN),--run "$(RUN)")
 
 bench: $(STAMP)
 	$(PY) tools/bench.py
