@@ -235,7 +235,10 @@ export function mountPairViewer(root, options = {}) {
   const channelSel = el("select", { class: "pv-channel" });
   CHANNELS.forEach((name, c) => channelSel.append(el("option", { value: c, text: name })));
   const inCanvas = el("canvas", { class: "pv-input", role: "img" });
-  const outCanvas = el("canvas", { class: "pv-output", tabindex: 0, role: "application" });
+  // data-lm-suppress-shortcuts: inside JupyterLab the arrow keys and Enter move the selected pixel,
+  // not the notebook's cells (Lumino's key bindings stop at this attribute)
+  const outCanvas = el("canvas", { class: "pv-output", tabindex: 0, role: "application",
+                                   "data-lm-suppress-shortcuts": "true" });
   const inCap = el("figcaption", { id: uid("in-cap") }), outCap = el("figcaption", { id: uid("out-cap") });
   inCanvas.setAttribute("aria-labelledby", inCap.id);
   const info = el("div", { class: "pv-info", "aria-live": "polite", id: uid("info") });
@@ -567,7 +570,8 @@ export function mountPairViewer(root, options = {}) {
     if (source.notice) notes.push(source.notice);
     else if (!layer) notes.push("This run has the pictures but not the layer that made them, so PAIRS cannot show windows. "
       + "Add this line to the loop that wrote the run, after writer = SummaryWriter(...), with the name of your own "
-      + "module, and run the loop again: writer.add_text(\"layer\", repr(tudui))");
+      + "module, and run the loop again: writer.add_text(\"layer\", repr(tudui)). "
+      + "(A run written with ImageRun: ImageRun(name, layer=tudui.maxpool1).)");
     else if (layer.kind === "other") notes.push(`${layer.type}: no hover details for this kind of layer.`);
     else {
       notes.push((layer.kind === "dropout" ? "Hover a pixel: was it kept or dropped? Click to pin."
