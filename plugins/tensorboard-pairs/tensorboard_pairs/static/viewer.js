@@ -399,7 +399,7 @@ export function mountPairViewer(root, options = {}) {
     let winner = -1, text;
     if (layer.kind === "max") {
       x.forEach((v, t) => { if (v !== null && (winner < 0 || v > x[winner])) winner = t; });
-      text = `max of ${real.length} input values (padding counts as −∞) = ${fmt(y)}`;
+      text = `max of ${real.length} input value${real.length === 1 ? "" : "s"} (padding counts as −∞) = ${fmt(y)}`;
     } else {
       const inside = cells.filter((q) => q.kind !== "over").length;
       const divisor = layer.divisor_override || (layer.count_include_pad ? inside : real.length);
