@@ -6,6 +6,11 @@ A temporary log folder gets runs written with ``tensorboard_pairs.summary.log_la
 event files (EventAccumulator) and the tensors; the browser tests hover output pixels and check the
 window and values the page shows against what PyTorch computes for that pixel, with every request
 that does not go to 127.0.0.1 blocked and counted.
+
+The last part runs lesson 01's own cells (its original SummaryWriter loop, with its
+``writer.add_text("layer", repr(tudui))`` line), serves the run with the command
+`make tensorboard RUN=...` runs, and checks it at 1280×720 with the mouse, with the keyboard alone,
+and with axe-core (WCAG 2.0/2.1 A and AA).
 """
 
 from __future__ import annotations
