@@ -604,8 +604,10 @@ def test_layer_text_is_read_as_pytorch_describes_the_layer():
         parse_layer(repr(nn.Conv2d(3, 8, 3)))
 
 
-#: A second run written like the lesson's loop, with padding and ceil_mode: "pad" and "outside" cells.
+#: Runs written like the lesson's loop: with padding and ceil_mode ("pad" and "outside" cells), and an
+#: average pool whose repr() hides ceil_mode=True (the page must find it from the pictures).
 PADDED = nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)
+AVG_CEIL = nn.AvgPool2d(3, ceil_mode=True)
 
 
 @pytest.fixture(scope="module")
@@ -628,13 +630,14 @@ def lesson_loop(tmp_path_factory):
                  "LOGS": logdir}
     exec(tudui_cell, namespace)
     exec(loop_cell, namespace)  # noqa: S102 - the lesson's own loop, as a student runs it
-    with SummaryWriter(str(logdir / "logs_padded")) as writer:
-        writer.add_text("layer", repr(PADDED))
-        for step, imgs in enumerate(namespace["dataloader"]):
-            writer.add_images("input", imgs, step)
-            writer.add_images("output", PADDED(imgs), step)
+    for name, layer in (("logs_padded", PADDED), ("logs_avgpool_ceil", AVG_CEIL)):
+        with SummaryWriter(str(logdir / name)) as writer:
+            writer.add_text("layer", repr(layer))
+            for step, imgs in enumerate(namespace["dataloader"]):
+                writer.add_images("input", imgs, step)
+                writer.add_images("output", layer(imgs), step)
     port = free_port()
-    command = make_recipe("tensorboard", f"PORT={port}", "RUN=logs_maxpool logs_padded")
+    command = make_recipe("tensorboard", f"PORT={port}", "RUN=logs_maxpool logs_padded logs_avgpool_ceil")
     env = dict(os.environ, COURSE_LOGS_DIR=str(logdir))
     err = logdir.parent / "tensorboard.err"
     with open(err, "w") as stderr:
@@ -645,7 +648,7 @@ def lesson_loop(tmp_path_factory):
         for _ in range(900):
             assert proc.poll() is None, err.read_text()
             try:
-                if len(json.loads(_get(url + "data/plugin/pairs/runs"))) == 2:
+                if len(json.loads(_get(url + "data/plugin/pairs/runs"))) == 3:
                     break
             except OSError:
                 pass
@@ -731,6 +734,29 @@ def test_hover_the_original_loops_run_shows_pytorchs_window_and_maximum(lesson_l
         shown = _hover(page, frame, i, j, step=step)
         _check_window(shown, layer, plane, out_plane, i, j)
     page.screenshot(path=str(_screens() / "pairs_original_loop_hover.png"))
+    ctx.close()
+    assert not remote and not errors, (remote, errors)
+
+
+@pytest.mark.browser
+def test_average_pool_repr_hides_ceil_mode_and_the_pictures_settle_it(lesson_loop, browser_page):
+    """repr(nn.AvgPool2d(3, ceil_mode=True)) reads 'AvgPool2d(kernel_size=3, stride=3, padding=0)':
+    the page finds ceil_mode=True from the logged sizes, says so, and explains the pixel it adds."""
+    url, _, logdir = lesson_loop
+    assert "ceil_mode" not in repr(AVG_CEIL)
+    ctx, page, frame, remote, errors = _lesson_page(browser_page, url)
+    _choose(frame, "logs_avgpool_ceil")
+    shown = _hover(page, frame, 42, 42, step=0)  # the window ceil_mode adds: 2×2 real cells
+    assert "from the pictures: ceil_mode=True" in frame.locator("body").inner_text()
+    pictures = _logged_pictures(logdir, "logs_avgpool_ceil", 0)
+    c = int(shown["channel"])
+    plane = _tile(pictures["input"], 0, c, 128, 128)
+    real = [(r, q) for r, q, kind in json.loads(shown["cells"]) if kind == "real"]
+    assert set(real) == _window_from_pytorch(AVG_CEIL, plane, 42, 42)
+    ones = AVG_CEIL(torch.ones_like(plane))[0, 0, 42, 42]
+    assert int(shown["divisor"]) == round(len(real) / float(ones)) == 4
+    assert float(shown["output"]) == pytest.approx(float(_tile(pictures["output"], 0, c, 43, 43)[0, 0, 42, 42]))
+    assert abs(float(shown["sum"]) / 4 - float(AVG_CEIL(plane)[0, 0, 42, 42])) < 1e-6
     ctx.close()
     assert not remote and not errors, (remote, errors)
 
