@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.stamp
 HOST   ?= 127.0.0.1
 PORT   ?=
+RUN    ?=
 LAB_PORT ?= 8888
 
 .PHONY: help venv demo test test-fast lint format lab kernel tensorboard bench slides screenshots clean hub-test
@@ -17,6 +18,7 @@ help:
 	@echo "COURSE_IMAGES=DIR make demo (or lab)   the lessons on your own photos in DIR (data/README.md)"
 	@echo "make kernel       register .venv as the Jupyter kernel 'Python 3 (pooling course)' (VS Code, your own Jupyter)"
 	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):6006 (or the next free port)"
+	@echo "                  RUN=logs_maxpool (or RUN=\"logs_maxpool logs_avgpool\"): only those runs"
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
 	@echo "make slides       projector decks (reveal.js, offline) from what make demo ran, in build/slides/ (中文: zh-CN/)"
 	@echo "make screenshots  TensorBoard views the lessons show, from logs/ (after make demo), into docs/images/tensorboard/"
@@ -64,7 +66,7 @@ kernel: $(STAMP)
 	$(PY) -m ipykernel install --user --name pooling-course --display-name "Python 3 (pooling course)"
 
 tensorboard: $(STAMP)
-	$(PY) tools/serve_tensorboard.py --host $(HOST) $(if $(PORT),--port $(PORT))
+	$(PY) tools/serve_tensorboard.py --host $(HOST) $(if $(PORT),--port $(PORT)) $(if $(RUN),--run "$(RUN)")
 
 bench: $(STAMP)
 	$(PY) tools/bench.py

@@ -6,6 +6,11 @@ A temporary log folder gets runs written with ``tensorboard_pairs.summary.log_la
 event files (EventAccumulator) and the tensors; the browser tests hover output pixels and check the
 window and values the page shows against what PyTorch computes for that pixel, with every request
 that does not go to 127.0.0.1 blocked and counted.
+
+The last part runs lesson 01's own cells (its original SummaryWriter loop, with its
+``writer.add_text("layer", repr(tudui))`` line), serves the run with the command
+`make tensorboard RUN=...` runs, and checks it at 1280×720 with the mouse, with the keyboard alone,
+and with axe-core (WCAG 2.0/2.1 A and AA).
 """
 
 from __future__ import annotations
@@ -389,7 +394,8 @@ def test_hover_dropout_shows_input_decision_and_unclipped_output(browser_page):
 def test_run_without_metadata_shows_side_by_side(browser_page):
     page, frame, record = browser_page
     _choose(frame, "plain")
-    assert "says nothing about the layer" in frame.locator(".pv-status").inner_text()
+    status = frame.locator(".pv-status").inner_text()  # what to add to the loop, in a student's words
+    assert 'writer.add_text("layer", repr(' in status and "tensorboard_pairs" not in status
     assert frame.locator("canvas.pv-input").bounding_box()["width"] > 0
     assert not record["remote"] and not record["errors"]
 
@@ -557,3 +563,310 @@ def test_the_run_chosen_last_is_the_one_shown(make_tensorboard, browser_page):
     h_out, w_out = y.shape[2:]
     _hover_window(page, frame, LESSON_LAYERS["logs_maxpool"], x, y, k, c, h_out - 1, w_out - 1, step)
     page.close()
+
+
+# --- lesson 01's original SummaryWriter loop, served by `make tensorboard RUN=...` -------------------
+def test_layer_text_is_read_as_pytorch_describes_the_layer():
+    """repr() of a layer, or of a module holding it, as the loop logs it with writer.add_text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from tensorboard_pairs.plugin import parse_layer
+
+    size = st.one_of(st.integers(1, 5), st.tuples(st.integers(1, 5), st.integers(1, 5)))
+
+    @st.composite
+    def layers(draw):
+        kernel = draw(st.tuples(st.integers(1, 5), st.integers(1, 5)))
+        stride = draw(st.one_of(st.none(), size))
+        padding = draw(st.tuples(*(st.integers(0, k // 2) for k in kernel)))
+        if draw(st.booleans()):
+            return nn.MaxPool2d(kernel, stride, padding, draw(size), ceil_mode=draw(st.booleans()))
+        return nn.AvgPool2d(kernel, stride, padding, ceil_mode=draw(st.booleans()),
+                            count_include_pad=draw(st.booleans()))
+
+    @settings(max_examples=150, deadline=None)
+    @given(layers(), st.booleans())
+    def check(layer, in_module):
+        text = repr(nn.Sequential(nn.Identity(), layer)) if in_module else repr(layer)
+        parsed, expected = parse_layer(text), describe_layer(layer)
+        for key in ("type", "kind", "kernel_size", "stride", "padding", "dilation"):
+            assert parsed[key] == expected.get(key, [1, 1]), (text, key)
+        if isinstance(layer, nn.MaxPool2d):
+            assert parsed["ceil_mode"] == layer.ceil_mode and "unsure" not in parsed
+        else:  # repr(nn.AvgPool2d) hides these: the page settles them from the pictures
+            assert parsed["unsure"] == ["ceil_mode", "count_include_pad"]
+
+    check()
+    assert parse_layer(repr(nn.Dropout(0.3)))["p"] == 0.3
+    with pytest.raises(ValueError, match="names 2 layers"):
+        parse_layer(repr(nn.Sequential(nn.MaxPool2d(2), nn.AvgPool2d(2))))
+    with pytest.raises(ValueError, match="names none of them"):
+        parse_layer(repr(nn.Conv2d(3, 8, 3)))
+
+
+#: Runs written like the lesson's loop: with padding and ceil_mode ("pad" and "outside" cells), and an
+#: average pool whose repr() hides ceil_mode=True (the page must find it from the pictures).
+PADDED = nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)
+AVG_CEIL = nn.AvgPool2d(3, ceil_mode=True)
+
+
+@pytest.fixture(scope="module")
+def lesson_loop(tmp_path_factory):
+    """``logs_maxpool`` written by lesson 01's own cells (the Tudui class and the original loop, read
+    from the notebook), plus ``logs_padded`` written the same way; served by the command
+    `make tensorboard RUN="logs_maxpool logs_padded"` runs. Yields (url, the loop's namespace, logdir)."""
+    import nbformat
+    from conftest import make_recipe
+
+    from utils.images import load_images
+
+    logdir = tmp_path_factory.mktemp("lesson_loop") / "logs"
+    logdir.mkdir()
+    lesson = nbformat.read(ROOT / "notebooks" / "01_max_pooling.ipynb", as_version=4)
+    code = [c.source for c in lesson.cells if c.cell_type == "code"]
+    tudui_cell = next(s for s in code if "class Tudui" in s)
+    loop_cell = next(s for s in code if '"logs_maxpool"' in s and "SummaryWriter(" in s)
+    namespace = {"nn": nn, "torch": torch, "x": torch.rand(1, 1, 5, 5), "images": load_images(),
+                 "LOGS": logdir}
+    exec(tudui_cell, namespace)
+    exec(loop_cell, namespace)  # noqa: S102 - the lesson's own loop, as a student runs it
+    for name, layer in (("logs_padded", PADDED), ("logs_avgpool_ceil", AVG_CEIL)):
+        with SummaryWriter(str(logdir / name)) as writer:
+            writer.add_text("layer", repr(layer))
+            for step, imgs in enumerate(namespace["dataloader"]):
+                writer.add_images("input", imgs, step)
+                writer.add_images("output", layer(imgs), step)
+    port = free_port()
+    command = make_recipe("tensorboard", f"PORT={port}", "RUN=logs_maxpool logs_padded logs_avgpool_ceil")
+    env = dict(os.environ, COURSE_LOGS_DIR=str(logdir))
+    err = logdir.parent / "tensorboard.err"
+    with open(err, "w") as stderr:
+        proc = subprocess.Popen(command, shell=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=stderr, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(900):
+            assert proc.poll() is None, err.read_text()
+            try:
+                if len(json.loads(_get(url + "data/plugin/pairs/runs"))) == 3:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"`make tensorboard RUN=...` did not serve the runs: {err.read_text()}")
+        yield url, namespace, logdir
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def _logged_pictures(logdir: Path, run: str, step: int) -> dict[str, np.ndarray]:
+    """The input and output pictures of ``step`` as the event file holds them (H×W×3, uint8)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(logdir / run), size_guidance={"images": 0}).Reload()
+    return {tag: _png(next(e for e in events.Images(tag) if e.step == step).encoded_image_string)
+            for tag in ("input", "output")}
+
+
+def _tile(picture: np.ndarray, k: int, c: int, h: int, w: int) -> torch.Tensor:
+    """Image k, channel c of an add_images picture of a batch of 4 (one row), as a 1×1×h×w tensor in
+    [0, 1]: what the page reads from the picture."""
+    plane = picture[:h, k * w:(k + 1) * w, c].astype(np.float32) / np.float32(255)
+    return torch.from_numpy(np.ascontiguousarray(plane))[None, None]
+
+
+def _lesson_page(browser_page, url: str, **context):
+    browser = browser_page[0].context.browser
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, **context)
+    page = ctx.new_page()
+    remote = allow_only(page, url)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(url + "#pairs")
+    page.frame_locator("iframe").locator("canvas.pv-output").wait_for(timeout=60_000)
+    frame = next(f for f in page.frames if "plugin_entry" in f.url)
+    return ctx, page, frame, remote, errors
+
+
+def _check_window(shown: dict, layer: nn.Module, plane: torch.Tensor, out_plane: torch.Tensor,
+                  i: int, j: int) -> None:
+    """The outlined real cells are the window PyTorch pools for (i, j); the values are the logged
+    input's; the maximum is nn.MaxPool2d's on the logged input, and the logged output's pixel."""
+    cells = json.loads(shown["cells"])
+    real = [(r, q) for r, q, kind in cells if kind == "real"]
+    assert set(real) == _window_from_pytorch(layer, plane, i, j)
+    values = [v for v in json.loads(shown["values"]) if v is not None]
+    assert values == pytest.approx([float(plane[0, 0, r, q]) for r, q in real], abs=1e-7)
+    pooled = float(layer(plane)[0, 0, i, j])
+    assert float(shown["output"]) == pytest.approx(pooled, abs=1e-7)
+    assert float(shown["output"]) == pytest.approx(float(out_plane[0, 0, i, j]), abs=1e-7)
+    assert json.loads(shown["values"])[int(shown["winner"])] == pytest.approx(pooled, abs=1e-7)
+
+
+@pytest.mark.browser
+def test_hover_the_original_loops_run_shows_pytorchs_window_and_maximum(lesson_loop, browser_page):
+    """Issue 24: logs_maxpool as lesson 01's original loop wrote it (add_images + the add_text line);
+    at 1280×720 the default zoom shows input and output side by side."""
+    url, namespace, logdir = lesson_loop
+    layer = namespace["tudui"].maxpool1
+    ctx, page, frame, remote, errors = _lesson_page(browser_page, url)
+    run, step = "logs_maxpool", 2
+    pictures = _logged_pictures(logdir, run, step)
+    # not the first image (its place in the picture is the page's to find), the one with most levels
+    k = max((1, 2, 3), key=lambda t: len(np.unique(pictures["input"][:, t * 128:(t + 1) * 128])))
+    _choose(frame, run, image=k, channel=1)
+    _step(frame, step)
+    channel = int(frame.locator("select.pv-channel").input_value()) if frame.locator(
+        "select.pv-channel").is_visible() else 0
+    assert "MaxPool2d(kernel_size=3, stride=3" in frame.locator("body").inner_text()
+    inp, out = (frame.locator(f"canvas.pv-{n}").bounding_box() for n in ("input", "output"))  # page px
+    assert inp["x"] + inp["width"] < out["x"] and out["x"] + out["width"] <= 1280
+    assert inp["y"] + inp["height"] <= 720 and out["y"] == pytest.approx(inp["y"], abs=30)
+    assert int(frame.locator("select.pv-zoom").input_value()) >= 3  # not shrunk to a stamp either
+    plane = _tile(pictures["input"], k, channel, 128, 128)
+    out_plane = _tile(pictures["output"], k, channel, 42, 42)
+    spread = (F.max_pool2d(plane, 3) + F.max_pool2d(-plane, 3))[0, 0]  # a window with one clear max
+    widest = divmod(int(spread.argmax()), 42)
+    for i, j in [(41, 41), (0, 0), widest]:
+        shown = _hover(page, frame, i, j, step=step)
+        _check_window(shown, layer, plane, out_plane, i, j)
+    page.screenshot(path=str(_screens() / "pairs_original_loop_hover.png"))
+    ctx.close()
+    assert not remote and not errors, (remote, errors)
+
+
+@pytest.mark.browser
+def test_average_pool_repr_hides_ceil_mode_and_the_pictures_settle_it(lesson_loop, browser_page):
+    """repr(nn.AvgPool2d(3, ceil_mode=True)) reads 'AvgPool2d(kernel_size=3, stride=3, padding=0)':
+    the page finds ceil_mode=True from the logged sizes, says so, and explains the pixel it adds."""
+    url, _, logdir = lesson_loop
+    assert "ceil_mode" not in repr(AVG_CEIL)
+    ctx, page, frame, remote, errors = _lesson_page(browser_page, url)
+    _choose(frame, "logs_avgpool_ceil")
+    shown = _hover(page, frame, 42, 42, step=0)  # the window ceil_mode adds: 2×2 real cells
+    assert "from the pictures: ceil_mode=True" in frame.locator("body").inner_text()
+    pictures = _logged_pictures(logdir, "logs_avgpool_ceil", 0)
+    c = int(shown["channel"])
+    plane = _tile(pictures["input"], 0, c, 128, 128)
+    real = [(r, q) for r, q, kind in json.loads(shown["cells"]) if kind == "real"]
+    assert set(real) == _window_from_pytorch(AVG_CEIL, plane, 42, 42)
+    ones = AVG_CEIL(torch.ones_like(plane))[0, 0, 42, 42]
+    assert int(shown["divisor"]) == round(len(real) / float(ones)) == 4
+    assert float(shown["output"]) == pytest.approx(float(_tile(pictures["output"], 0, c, 43, 43)[0, 0, 42, 42]))
+    assert abs(float(shown["sum"]) / 4 - float(AVG_CEIL(plane)[0, 0, 42, 42])) < 1e-6
+    ctx.close()
+    assert not remote and not errors, (remote, errors)
+
+
+def _focused(frame) -> str:
+    return frame.evaluate("() => document.hasFocus() ? document.activeElement.className || "
+                          "document.activeElement.tagName : ''")
+
+
+def _tab_to_output(page, frame) -> int:
+    """Press Tab until the output picture has the focus; returns the presses."""
+    for presses in range(1, 40):
+        page.keyboard.press("Tab")
+        if _focused(frame) == "pv-output":
+            return presses
+    pytest.fail("Tab never reached the output picture")
+
+
+@pytest.mark.browser
+def test_keyboard_only_choose_a_pixel_and_pin_it(lesson_loop, browser_page):
+    """Issue 25: Tab to the step slider and the output picture, arrows, Enter; the window and values
+    match PyTorch for the chosen pixel, and the table is announced (aria-live)."""
+    url, namespace, logdir = lesson_loop
+    layer = namespace["tudui"].maxpool1
+    ctx, page, frame, remote, errors = _lesson_page(browser_page, url)
+    frame.wait_for_selector('body[data-run="logs_maxpool"]')  # the first run: no mouse, no select
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if _focused(frame) == "pv-slider":
+            break
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # step 2
+    frame.wait_for_selector('.pv[data-drawn-step="2"]')
+    _tab_to_output(page, frame)
+    ring = frame.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+        return [s.outlineStyle, parseFloat(s.outlineWidth)]; }""")
+    assert ring[0] != "none" and ring[1] >= 2, ring  # a visible focus ring
+    info = frame.locator(".pv-info")
+    assert info.get_attribute("aria-live") == "polite"
+    for key in ["ArrowRight"] * 5 + ["ArrowDown"] * 3 + ["ArrowLeft"]:
+        page.keyboard.press(key)
+    page.keyboard.press("Enter")
+    frame.wait_for_selector('.pv-info[data-row="3"][data-col="4"][data-pinned="true"][data-output]')
+    shown = frame.evaluate("() => ({...document.querySelector('.pv-info').dataset})")
+    assert shown["step"] == "2" and shown["image"] == "0"
+    pictures = _logged_pictures(logdir, "logs_maxpool", 2)
+    c = int(shown["channel"])
+    _check_window(shown, layer, _tile(pictures["input"], 0, c, 128, 128),
+                  _tile(pictures["output"], 0, c, 42, 42), 3, 4)
+    text = info.inner_text()  # what a screen reader hears: the pixel, the nine values, the maximum
+    assert "row 3, column 4" in text and f"= {float(shown['output']):.3f}" in text
+    box = frame.locator("canvas.pv-output").bounding_box()  # pinned: the mouse no longer moves it
+    page.mouse.move(box["x"] + 30, box["y"] + 60)
+    page.wait_for_timeout(300)
+    assert info.get_attribute("data-row") == "3"
+    page.keyboard.press("End")
+    page.keyboard.press("PageDown")  # the last pixel: the arrows still move a pinned selection
+    frame.wait_for_selector('.pv-info[data-row="41"][data-col="41"]')
+    page.screenshot(path=str(_screens() / "pairs_keyboard.png"))
+    ctx.close()
+    assert not remote and not errors, (remote, errors)
+
+
+def _axe_source() -> str:
+    """axe-core's axe.min.js: from build/ or node_modules/, else `npm install --prefix build/axe
+    axe-core@4` once (skipped when neither is possible, e.g. offline with no copy)."""
+    candidates = [ROOT / "node_modules" / "axe-core" / "axe.min.js",
+                  *sorted((ROOT / "build").glob("**/node_modules/axe-core/axe.min.js"))]
+    found = next((p for p in candidates if p.exists()), None)
+    if found is None:
+        import shutil
+
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("axe-core is needed: npm install --prefix build/axe axe-core@4")
+        done = subprocess.run([npm, "install", "--prefix", str(ROOT / "build" / "axe"), "axe-core@4",
+                               "--no-audit", "--no-fund"], capture_output=True, text=True, timeout=300)
+        found = ROOT / "build" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+        if done.returncode or not found.exists():
+            pytest.skip(f"could not install axe-core: {done.stderr[-500:]}")
+    return found.read_text("utf-8")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("run", ["logs_maxpool", "logs_padded"])
+def test_axe_finds_no_wcag_violation_while_a_pixel_is_selected(lesson_loop, browser_page, run):
+    """axe-core, WCAG 2.0/2.1 A and AA, on the PAIRS frame with a pinned pixel; logs_padded's last
+    pixel shows padding and "outside" (ceil_mode overhang) cells, 3.45:1 before."""
+    url, _, _ = lesson_loop
+    source = _axe_source()
+    ctx, page, frame, remote, errors = _lesson_page(browser_page, url, bypass_csp=True)
+    _choose(frame, run)
+    _hover(page, frame, 0, 0)
+    page.mouse.down()
+    page.mouse.up()  # pinned; then the last pixel, by keyboard
+    frame.locator("canvas.pv-output").press("End")
+    frame.locator("canvas.pv-output").press("PageDown")
+    frame.wait_for_selector('.pv-info[data-pinned="true"][data-output]:not([data-row="0"])')
+    if run == "logs_padded":
+        kinds = {kind for *_, kind in json.loads(frame.locator(".pv-info").get_attribute("data-cells"))}
+        assert kinds == {"real", "pad", "over"}
+    frame.add_script_tag(content=source)
+    result = frame.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}).then((r) => ({
+        violations: r.violations.map((v) => ({id: v.id, nodes: v.nodes.map((n) => n.target.join(' '))})),
+        passes: r.passes.length}))""")
+    print(run, "axe:", result["passes"], "rules passed, violations:", result["violations"])
+    assert result["violations"] == [] and result["passes"] > 10
+    assert frame.evaluate("() => [document.documentElement.lang, document.title]")[0] == "en"
+    assert frame.evaluate("() => document.title")
+    page.screenshot(path=str(_screens() / f"pairs_axe_{run}.png"))
+    ctx.close()
+    assert not remote and not errors, (remote, errors)

@@ -170,6 +170,29 @@ PairViewer(x, pool(x), pool)"""
             assert float(shown["output"]) == pytest.approx(float(y[0, 0, i, j]), abs=0)
             cells = json.loads(shown["cells"])
             assert {kind for *_, kind in cells} == {"real", "pad", "over"}  # 12 = 2·6: one cell overhangs
+            # keyboard (the dashboard's code): the output takes focus; arrows move, Enter pins, and
+            # JupyterLab's own shortcuts (arrows between cells, Enter to edit) stay out of the way
+            canvas = page.locator(".pv canvas.pv-output")
+            assert canvas.get_attribute("tabindex") == "0"
+            canvas.focus()
+            for key in ["Home", "PageUp", "ArrowRight", "ArrowDown", "ArrowDown", "Enter"]:
+                page.keyboard.press(key)
+            page.wait_for_selector('.pv-info[data-row="2"][data-col="1"][data-pinned="true"][data-output]')
+            shown = page.evaluate("() => ({...document.querySelector('.pv-info').dataset})")
+            assert float(shown["output"]) == pytest.approx(float(y[0, 0, 2, 1]), abs=0)
+            real = {(r, q) for r, q, kind in json.loads(shown["cells"]) if kind == "real"}
+            pool = nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)
+            plane = x[:1, :1]
+
+            def moves_output(r, q):  # PyTorch's window: the input cells that change output (2, 1)
+                changed = plane.clone()
+                changed[0, 0, r, q] = 1000.0
+                return pool(changed)[0, 0, 2, 1] != pool(plane)[0, 0, 2, 1]
+
+            assert real == {(r, q) for r in range(12) for q in range(12) if moves_output(r, q)}
+            assert page.locator(".pv-info").get_attribute("aria-live") == "polite"
+            assert page.evaluate("() => document.activeElement.classList.contains('pv-output')")
+            assert not page.locator(".jp-Notebook.jp-mod-editMode").count()  # Enter did not edit a cell
             shots = ROOT / "build" / "screenshots"
             shots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shots / "pairs_widget_jupyterlab.png"))

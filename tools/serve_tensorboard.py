@@ -1,12 +1,16 @@
 """Start TensorBoard on the course's runs: 127.0.0.1 only, every logged step kept (`make tensorboard`).
 
     python tools/serve_tensorboard.py                       # logs/ on the first free port from 6006
+    python tools/serve_tensorboard.py --run logs_maxpool    # only that run (make tensorboard RUN=...)
+    python tools/serve_tensorboard.py --run "logs_maxpool logs_avgpool"
     python tools/serve_tensorboard.py --port 7006 --logdir "some/other logs"
 
 TensorBoard does the work: without ``--port`` it tries 6006 and searches upward for a free port
 (``--port default``), prints its URL and stops on Ctrl+C. This script adds what the course needs:
 the loopback default, a loud warning for any other host (TensorBoard has no authentication), enough
 ``--samples_per_plugin`` images for every step, and warnings about empty logs or doubled runs.
+``--run`` shows only the runs a class needs: TensorBoard then reads a temporary folder of links to
+them (a "symlink tree", as TensorBoard's own ``--logdir_spec`` help recommends), removed when it stops.
 ``start``/``stop`` run it in the background for tests, through ``tensorboard.manager``.
 """
 
@@ -14,10 +18,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import difflib
 import ipaddress
 import os
+import re
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,10 +53,52 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+#: Images kept per tag and run: every step of the original lesson's CIFAR-10 loop (157), with room.
+SAMPLES = "images=1000"
+
+
 def server_args(logdir: Path, host: str = "127.0.0.1", port: int | None = None) -> list[str]:
     args = tensorboard_args(logdir, port)
     args[args.index("--host") + 1] = host
+    args[args.index("--samples_per_plugin") + 1] = SAMPLES
     return args
+
+
+def find_runs(logdir: Path) -> list[str]:
+    """The runs in ``logdir`` (folders holding event files), as TensorBoard names them."""
+    if not logdir.is_dir():
+        return []
+    return sorted({p.parent.relative_to(logdir).as_posix() for p in logdir.rglob("*tfevents*")})
+
+
+def chosen_runs(logdir: Path, wanted: list[str]) -> list[str]:
+    """The run names in ``wanted`` (each may hold several, split at spaces or commas), each checked
+    against ``logdir``; ``SystemExit`` with the runs there and a command that works, otherwise."""
+    names = [n for w in wanted for n in re.split(r"[\s,]+", w) if n]
+    runs = find_runs(logdir)
+    missing = [n for n in names if n.strip("/") not in runs]
+    if missing:
+        there = ", ".join(runs) or "none yet: run `make demo` or a lesson notebook first"
+        close = difflib.get_close_matches(missing[0], runs, n=1) or runs[:1]
+        example = f"\nFor example: make tensorboard RUN={close[0]}" if close else ""
+        raise SystemExit(f"No run named {', '.join(map(repr, missing))} in {logdir}.\n"
+                         f"The runs there: {there}.{example}")
+    return [n.strip("/") for n in dict.fromkeys(names)]
+
+
+def link_runs(logdir: Path, runs: list[str]) -> Path:
+    """A temporary folder holding a link to each run (its name kept): TensorBoard shows only those."""
+    folder = Path(tempfile.mkdtemp(prefix="course-tensorboard-"))
+    try:
+        for run in runs:
+            link = folder / run
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(logdir / run, target_is_directory=True)
+    except OSError as error:  # e.g. Windows without the right to make links
+        shutil.rmtree(folder, ignore_errors=True)
+        raise SystemExit(f"Cannot make links to the runs here ({error}). Start TensorBoard without "
+                         "RUN= and type the run's name into the runs filter on its left.") from error
+    return folder
 
 
 def start(logdir: str | Path, *, port: int | None = None, timeout: float = 90):
@@ -95,15 +145,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="port (default: 6006, or the next free one)")
     parser.add_argument("--logdir", type=Path, default=None,
                         help="folder of runs (default: logs/, or $COURSE_LOGS_DIR)")
+    parser.add_argument("--run", action="append", default=[],
+                        help="show only this run (repeat it, or separate names with spaces or commas); "
+                             "default: every run in the folder")
     args = parser.parse_args(argv)
     logdir = (args.logdir or logs_dir()).resolve()
-    runs = sorted({p.parent for p in logdir.rglob("*tfevents*")}) if logdir.is_dir() else []
-    if not runs:
+    names = chosen_runs(logdir, args.run) if args.run else find_runs(logdir)
+    if not names:
         print(f"WARNING: no TensorBoard runs in {logdir} yet. Run `make demo` first (or a lesson "
               "notebook); TensorBoard picks up new runs within a few seconds.", file=sys.stderr)
-    for run in runs:
-        if len(event_files(run)) > 1:
-            print(f"WARNING: {run.relative_to(logdir)} holds {len(event_files(run))} event files; "
+    for run in names:
+        if len(event_files(logdir / run)) > 1:
+            print(f"WARNING: {run} holds {len(event_files(logdir / run))} event files; "
                   "steps will show twice. Re-run its notebook (it starts the run clean).",
                   file=sys.stderr)
     if not is_loopback(args.host):
@@ -111,9 +164,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from tensorboard import program
 
-    board = program.TensorBoard()
-    board.configure(argv=["tensorboard", *server_args(logdir, args.host.strip(), args.port)])
-    return board.main()
+    served = link_runs(logdir, names) if args.run else logdir
+    if args.run:
+        print(f"Showing only {', '.join(names)} (from {logdir}).", file=sys.stderr)
+    try:
+        board = program.TensorBoard()
+        board.configure(argv=["tensorboard", *server_args(served, args.host.strip(), args.port)])
+        return board.main()
+    finally:
+        if served != logdir:
+            shutil.rmtree(served, ignore_errors=True)  # the links only, never the runs
 
 
 if __name__ == "__main__":

@@ -9,12 +9,18 @@ async function getJson(url) {
 
 async function loadImage(query) {
   const response = await fetch(`./image?${query}`);
-  return createImageBitmap(await response.blob());
+  // the pixels as the PNG stores them: a plain SummaryWriter run's values are read from them
+  return createImageBitmap(await response.blob(), { colorSpaceConversion: "none", premultiplyAlpha: "none" });
 }
 
-function runSource(run, info, steps) {
+function runSource(run, info, steps, onLayer) {
+  const notice = info.layer_error
+    ? `PAIRS could not use the layer this run logged: ${info.layer_error}. It logged: ${info.layer_text}`
+    : null;
   return {
-    run, steps, layer: info.layer, grid: info.grid,
+    run, steps, layer: info.layer, grid: info.grid, notice, onLayer,
+    // a plain SummaryWriter loop that logged its layer as text: check it against the pictures
+    fromPictures: info.layer_text !== undefined && Boolean(info.layer),
     loadImages: async (t) => {
       const [input, output] = await Promise.all([loadImage(steps[t].input), loadImage(steps[t].output)]);
       return { input, output };
@@ -27,6 +33,9 @@ function runSource(run, info, steps) {
 }
 
 export async function render() {
+  document.documentElement.lang = "en";
+  document.title = "PAIRS: a layer's input and output, pixel by pixel";
+  if (window.frameElement) window.frameElement.title = document.title;  // names TensorBoard's iframe
   document.body.style.margin = "16px";
   const header = document.createElement("div");
   const label = document.createElement("label");
@@ -39,12 +48,12 @@ export async function render() {
   header.append(label, about);
   const host = document.createElement("div");
   document.body.append(header, host);
-  const viewer = mountPairViewer(host);
+  const viewer = mountPairViewer(host, { fitHeight: true });
 
   const runs = await getJson("./runs");
   const names = Object.keys(runs).sort();
   if (!names.length) {
-    about.textContent = "No run has both an 'input' and an 'output' image tag yet.";
+    about.textContent = "No run has pictures tagged input and output yet: run a lesson's TensorBoard loop first.";
     return;
   }
   for (const name of names) picker.append(new Option(name, name));
@@ -57,10 +66,11 @@ export async function render() {
   async function choose(run) {
     const ticket = ++latest;
     const info = runs[run];
-    about.textContent = info.layer ? info.layer.repr || info.layer.type : "(no layer logged)";
+    const describe = (layer) => { about.textContent = layer ? `layer: ${layer.repr || layer.type}` : "layer: not logged"; };
+    describe(info.layer);
     const steps = await getJson(`./steps?${new URLSearchParams({ run })}`);
     if (ticket !== latest) return;
-    await viewer.setSource(runSource(run, info, steps));
+    await viewer.setSource(runSource(run, info, steps, (layer) => { if (ticket === latest) describe(layer); }));
     if (ticket !== latest) return;
     document.body.dataset.run = run;
   }

@@ -2,6 +2,12 @@
 // integer zoom, nearest neighbour. Hover (or click to pin) an output pixel: its pooling window is
 // outlined on the input (dilation holes, padding and the ceil-mode overhang included) and its values
 // listed; for dropout, the input value, kept or dropped, and the output value.
+// Keyboard: Tab to the output picture, arrow keys move the selected pixel (Home/End: first/last
+// column, PageUp/PageDown: first/last row), Enter or Space pins it, Escape unpins; the values table
+// is announced (aria-live).
+// A run written by a plain SummaryWriter loop (add_images only, plus writer.add_text("layer", ...))
+// has no logged shapes or values: checkPictures finds how add_images tiled the batch and checks the
+// layer against the pictures themselves; the values then come from the pictures (256 levels).
 // Shared by the TensorBoard dashboard (index.js) and the notebook widget (utils/viewer.py).
 // No build step, no imports, nothing from the network.
 
@@ -14,16 +20,20 @@ const STYLE = `
 .pv-panes { display: flex; gap: 20px; align-items: flex-start; flex-wrap: wrap; }
 .pv-panes figure { margin: 0; }
 .pv-panes figcaption { color: #555; margin-bottom: 4px; }
-.pv canvas { image-rendering: pixelated; display: block; cursor: crosshair; }
+.pv canvas { image-rendering: pixelated; display: block; cursor: crosshair; box-shadow: 0 0 0 1px #9e9e9e; }
+.pv canvas:focus { outline: 3px solid #1a73e8; outline-offset: 3px; }
+.pv canvas:focus:not(:focus-visible) { outline: none; }
 .pv-info { min-width: 260px; max-width: 420px; }
 .pv-info table { border-collapse: collapse; margin: 6px 0; }
 .pv-info td { border: 1px solid #bbb; padding: 2px 6px; text-align: right; font-family: monospace; }
 .pv-info td.pad { color: #1565c0; background: #e3f2fd; }
-.pv-info td.over { color: #e65100; background: #fff3e0; }
+.pv-info td.over { color: #b33c00; background: #fff3e0; }
 .pv-info td.win { font-weight: bold; background: #ffe0e6; }
-.pv-note { color: #666; }
+.pv-note { color: #595959; }
+.pv-problem { color: #b00020; }
 .pv-legend span { display: inline-block; margin-right: 12px; }
 .pv-legend i { display: inline-block; width: 10px; height: 10px; border: 2px solid; margin-right: 4px; vertical-align: -2px; }
+.pv-legend i.dashed { border-style: dashed; }
 `;
 const COLOURS = { real: "#ff1744", pad: "#2979ff", over: "#ff9100", out: "#ff1744" };
 const CHANNELS = ["R", "G", "B"];
@@ -36,6 +46,15 @@ function axisCells(o, k, s, p, d, n) {
     cells.push({ idx, kind: idx < 0 ? "pad" : idx < n ? "real" : idx < n + p ? "pad" : "over" });
   }
   return cells;
+}
+
+// Output size along one axis, as PyTorch computes it (ceil_mode drops a window starting in the padding).
+export function outSize(n, k, s, p, d, ceil) {
+  const span = n + 2 * p - d * (k - 1) - 1;
+  if (span < 0) return 0;
+  let o = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  if (ceil && (o - 1) * s >= n + p) o -= 1;
+  return o;
 }
 
 // The k×k cells of output pixel (i, j)'s window, row-major: {r, c, kind: real|pad|over}.
@@ -59,6 +78,123 @@ export function imageRect(grid, shape, k, width, height) {
   return { x: pad + (k % cols) * (W + pad), y: pad + Math.floor(k / cols) * (H + pad), w: W, h: H };
 }
 
+// --- runs written by a plain SummaryWriter loop: the layer checked against the pictures ---------------
+// RGBA pixels of a picture (ImageBitmap or image element), as the PNG stores them.
+function pixelsOf(bitmap) {
+  const canvas = document.createElement("canvas");
+  canvas.width = bitmap.width; canvas.height = bitmap.height;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0);
+  return ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+}
+
+// Largest difference (in 0–255 levels) between the layer applied to every input tile and the output
+// picture; stops early once it exceeds `limit`.
+function poolError(layer, inPix, inWidth, outPix, outWidth, tiles, limit) {
+  const { rows, cols, H, W, Ho, Wo } = tiles, C = 3;
+  const [kh, kw] = layer.kernel_size, [sh, sw] = layer.stride, [ph, pw] = layer.padding, [dh, dw] = layer.dilation;
+  let worst = 0;
+  for (let ty = 0; ty < rows; ty++) for (let tx = 0; tx < cols; tx++)
+    for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) for (let c = 0; c < C; c++) {
+      let best = -Infinity, sum = 0, real = 0, inside = 0;
+      for (let a = 0; a < kh; a++) {
+        const r = i * sh - ph + a * dh;
+        for (let b = 0; b < kw; b++) {
+          const q = j * sw - pw + b * dw;
+          if (r < H + ph && q < W + pw) inside++;  // the padded extent (the ceil overhang is not)
+          if (r < 0 || q < 0 || r >= H || q >= W) continue;
+          const v = inPix[((ty * H + r) * inWidth + tx * W + q) * 4 + c];
+          real++; sum += v; if (v > best) best = v;
+        }
+      }
+      const y = outPix[((ty * Ho + i) * outWidth + tx * Wo + j) * 4 + c];
+      const want = layer.kind === "max" ? best
+        : sum / (layer.divisor_override || (layer.count_include_pad ? inside : real));
+      worst = Math.max(worst, Math.abs(want - y));
+      if (worst > limit) return worst;
+    }
+  return worst;
+}
+
+// How add_images (8 per row, edge to edge) may have tiled an inW×inH picture: [{rows, cols, H, W}].
+function tilings(inW, inH) {
+  const found = [];
+  for (let cols = 8; cols >= 1; cols--) {
+    if (inW % cols) continue;
+    for (let rows = 1; rows <= (cols === 8 ? inH : 1); rows++)
+      if (inH % rows === 0) found.push({ rows, cols, H: inH / rows, W: inW / cols });
+  }
+  return found;
+}
+
+// The layer variants a text may mean: repr(nn.AvgPool2d) shows neither ceil_mode nor count_include_pad.
+function variants(layer) {
+  const base = { ...layer };
+  delete base.unsure;
+  let out = [base];
+  for (const key of layer.unsure || []) out = out.flatMap((l) => [l, { ...l, [key]: !l[key] }]);
+  return out;
+}
+
+// Check `layer` against one step's pictures (as add_images wrote them). Returns {shapes, values,
+// layer, settled} (the layer as the pictures show it; settled: what they said about the layer's
+// "unsure" settings, e.g. "ceil_mode=True") or {problem} (a sentence for a student).
+export function checkPictures(layer, bitmaps) {
+  const inW = bitmaps.input.width, inH = bitmaps.input.height;
+  const outW = bitmaps.output.width, outH = bitmaps.output.height;
+  const inPix = pixelsOf(bitmaps.input), outPix = pixelsOf(bitmaps.output);
+  let sizesFit = false, chosen = null;
+  const settled = [];
+  if (layer.kind === "dropout") {
+    if (inW === outW && inH === outH) chosen = { tiles: { rows: 1, cols: 1, H: inH, W: inW, Ho: inH, Wo: inW }, layer };
+  } else {
+    // max pooling commutes with add_images' rounding down (exact); an average may differ by one level
+    const limit = layer.kind === "max" ? 0 : 1.001;
+    for (const t of tilings(inW, inH)) {
+      const fits = [];
+      for (const l of variants(layer)) {
+        const A = [0, 1].map((a) => outSize(a ? t.W : t.H, l.kernel_size[a], l.stride[a], l.padding[a], l.dilation[a], l.ceil_mode));
+        if (A[0] < 1 || A[1] < 1 || A[0] * t.rows !== outH || A[1] * t.cols !== outW) continue;
+        sizesFit = true;
+        const tiles = { ...t, Ho: A[0], Wo: A[1] };
+        if (poolError(l, inPix, inW, outPix, outW, tiles, limit) <= limit) fits.push({ tiles, layer: l });
+      }
+      if (!fits.length) continue;
+      chosen = fits[0];
+      for (const key of layer.unsure || []) {
+        const seen = new Set(fits.map((f) => f.layer[key]));
+        settled.push(seen.size === 1 ? `${key}=${chosen.layer[key] ? "True" : "False"}` : `${key} makes no difference here`);
+      }
+      break;
+    }
+  }
+  if (!chosen) {
+    const made = layer.kind === "dropout" ? "the same size as its input"
+      : sizesFit ? "pictures of the right size, but with other values" : "pictures of another size";
+    return { problem: `${layer.repr} does not turn this run's input pictures (${inH}×${inW}) into its output pictures `
+      + `(${outH}×${outW}): from these inputs it would make ${made}. Log the layer that made the output, `
+      + `e.g. writer.add_text("layer", repr(tudui)) in the loop that wrote the run, and run the loop again.` };
+  }
+  const { rows, cols, H, W, Ho, Wo } = chosen.tiles, N = rows * cols;
+  let grey = true;
+  for (const pix of [inPix, outPix]) for (let t = 0; grey && t < pix.length; t += 4)
+    if (pix[t] !== pix[t + 1] || pix[t] !== pix[t + 2]) grey = false;
+  const C = grey ? 1 : 3;
+  const values = (pix, width, h, w) => {
+    const data = new Float32Array(N * C * h * w);
+    for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) for (let r = 0; r < h; r++) for (let q = 0; q < w; q++) {
+      const y = Math.floor(n / cols) * h + r, x = (n % cols) * w + q;
+      data[((n * C + c) * h + r) * w + q] = pix[(y * width + x) * 4 + c] / 255;
+    }
+    return { shape: [N, C, h, w], data };
+  };
+  return {
+    layer: chosen.layer, settled,
+    shapes: { input: [N, C, H, W], output: [N, C, Ho, Wo] },
+    values: { input: values(inPix, inW, H, W), output: values(outPix, outW, Ho, Wo) },
+  };
+}
+
 export function decodeValues(entry) {
   const bytes = Uint8Array.from(atob(entry.data), (ch) => ch.charCodeAt(0));
   return { shape: entry.shape, data: new Float32Array(bytes.buffer) };
@@ -70,6 +206,9 @@ function at(values, n, c, h, w) {
 }
 
 const fmt = (v) => (v === undefined || v === null ? "" : Number.isFinite(v) ? v.toFixed(3) : String(v));
+
+let uidCount = 0;
+const uid = (name) => `pv-${name}-${++uidCount}`;
 
 function el(tag, attrs = {}, children = []) {
   const node = document.createElement(tag);
@@ -84,19 +223,26 @@ function el(tag, attrs = {}, children = []) {
 // source: {steps: [{step, shapes: {input, output} | null, values: bool}], layer, grid,
 //          loadImages(index) -> Promise<{input, output}> (ImageBitmap or image elements),
 //          loadValues(index) -> Promise<{input, output} | null>} (decoded with decodeValues)
-export function mountPairViewer(root) {
+// options.fitHeight: fit the default zoom to the window's height too (the dashboard's own frame).
+export function mountPairViewer(root, options = {}) {
   root.append(el("style", { text: STYLE }));
-  const slider = el("input", { type: "range", class: "pv-slider", min: 0, max: 0, value: 0 });
-  const stepBox = el("input", { type: "number", class: "pv-step", min: 0 });
+  const slider = el("input", { type: "range", class: "pv-slider", min: 0, max: 0, value: 0, "aria-label": "step" });
+  const stepBox = el("input", { type: "number", class: "pv-step", min: 0, "aria-label": "step number" });
   const stepOf = el("span", { class: "pv-note" });
   const imageSel = el("select", { class: "pv-image" });
   const zoomSel = el("select", { class: "pv-zoom" });
   for (let z = 1; z <= 16; z++) zoomSel.append(el("option", { value: z, text: `×${z}` }));
   const channelSel = el("select", { class: "pv-channel" });
   CHANNELS.forEach((name, c) => channelSel.append(el("option", { value: c, text: name })));
-  const inCanvas = el("canvas", { class: "pv-input" }), outCanvas = el("canvas", { class: "pv-output" });
-  const inCap = el("figcaption"), outCap = el("figcaption");
-  const info = el("div", { class: "pv-info" }), status = el("div", { class: "pv-note pv-status" });
+  const inCanvas = el("canvas", { class: "pv-input", role: "img" });
+  // data-lm-suppress-shortcuts: inside JupyterLab the arrow keys and Enter move the selected pixel,
+  // not the notebook's cells (Lumino's key bindings stop at this attribute)
+  const outCanvas = el("canvas", { class: "pv-output", tabindex: 0, role: "application",
+                                   "data-lm-suppress-shortcuts": "true" });
+  const inCap = el("figcaption", { id: uid("in-cap") }), outCap = el("figcaption", { id: uid("out-cap") });
+  inCanvas.setAttribute("aria-labelledby", inCap.id);
+  const info = el("div", { class: "pv-info", "aria-live": "polite", id: uid("info") });
+  const status = el("div", { class: "pv-note pv-status", role: "status" });
   const legend = el("div", { class: "pv-legend pv-note" });
   const channelLabel = el("label", {}, ["channel", channelSel]);
   const imageLabel = el("label", {}, ["image", imageSel]);
@@ -109,10 +255,13 @@ export function mountPairViewer(root) {
     legend, status]);
   root.append(box);
 
+  const panes = box.querySelector(".pv-panes");
   const state = { source: null, index: 0, image: 0, zoom: 4, channel: 0, hover: null, pinned: false,
-                  bitmaps: new Map(), values: new Map(), margin: 0, rects: null };
+                  bitmaps: new Map(), values: new Map(), margin: 0, rects: null, checked: new Map(),
+                  autoZoom: true, notes: "" };
 
   function current() { return state.source && state.source.steps[state.index]; }
+  function problem() { const c = state.checked.get(state.index); return c && c.problem; }
   function kind() { const layer = state.source && state.source.layer; return layer ? layer.kind : null; }
 
   function layoutFor(bitmaps) {
@@ -136,14 +285,27 @@ export function mountPairViewer(root) {
     return m;
   }
 
+  // The largest zoom at which input, output and the values table fit side by side (at least ×1).
+  function fitZoom(inW, inH, outW) {
+    const width = (box.clientWidth || window.innerWidth) - 300 - 2 * 20;  // the table, two gaps
+    const top = options.fitHeight ? panes.getBoundingClientRect().top + window.scrollY : 0;
+    const height = options.fitHeight ? window.innerHeight - top - 56 : 560;  // captions, legend, status
+    return Math.max(1, Math.min(16, Math.floor(width / (inW + outW)), Math.floor(height / inH)));
+  }
+
   function draw() {
     const entry = current(), bitmaps = entry && state.bitmaps.get(state.index);
     if (!bitmaps) return;
-    const z = state.zoom, layout = layoutFor(bitmaps);
+    const layout = layoutFor(bitmaps);
     state.rects = layout;
     const M = (state.margin = marginFor(layout));
     const src = layout ? layout.input : { x: 0, y: 0, w: bitmaps.input.width, h: bitmaps.input.height };
     const dst = layout ? layout.output : { x: 0, y: 0, w: bitmaps.output.width, h: bitmaps.output.height };
+    if (state.autoZoom) {
+      state.zoom = fitZoom(src.w + 2 * M, src.h + 2 * M, dst.w);
+      zoomSel.value = state.zoom;
+    }
+    const z = state.zoom;
     inCanvas.width = (src.w + 2 * M) * z; inCanvas.height = (src.h + 2 * M) * z;
     outCanvas.width = dst.w * z; outCanvas.height = dst.h * z;
     for (const c of [inCanvas, outCanvas]) { c.style.width = `${c.width}px`; c.style.height = `${c.height}px`; }
@@ -154,6 +316,10 @@ export function mountPairViewer(root) {
     co.drawImage(bitmaps.output, dst.x, dst.y, dst.w, dst.h, 0, 0, dst.w * z, dst.h * z);
     inCap.textContent = `input ${src.h}×${src.w} (H×W)` + (M ? ` (grey: ${M} cell margin outside the image)` : "");
     outCap.textContent = `output ${dst.h}×${dst.w}`;  // H×W, as PyTorch's shapes
+    const explains = layout && kind() && kind() !== "other";
+    outCanvas.setAttribute("aria-label", `output ${dst.h}×${dst.w}` + (explains
+      ? ": arrow keys choose an output pixel, Enter or Space pins it, Escape unpins; its window and values are listed beside the pictures"
+      : ""));
     if (state.hover) drawHover(ci, co);
     box.dataset.drawnStep = entry.step;
     box.dataset.drawnAt = performance.now();
@@ -197,6 +363,7 @@ export function mountPairViewer(root) {
     for (const key of Object.keys(info.dataset)) delete info.dataset[key];
     const layer = state.source && state.source.layer, entry = current();
     if (!state.hover || !layer || !state.rects) return;
+    if (state.pinned) info.dataset.pinned = "true";
     const { i, j } = state.hover, k = state.rects.k, c = state.channel;
     const values = state.values.get(state.index);
     Object.assign(info.dataset, { run: state.source.run || "", image: k, channel: c, row: i, col: j, step: entry.step });
@@ -232,7 +399,7 @@ export function mountPairViewer(root) {
     let winner = -1, text;
     if (layer.kind === "max") {
       x.forEach((v, t) => { if (v !== null && (winner < 0 || v > x[winner])) winner = t; });
-      text = `max of ${real.length} input values (padding counts as −∞) = ${fmt(y)}`;
+      text = `max of ${real.length} input value${real.length === 1 ? "" : "s"} (padding counts as −∞) = ${fmt(y)}`;
     } else {
       const inside = cells.filter((q) => q.kind !== "over").length;
       const divisor = layer.divisor_override || (layer.count_include_pad ? inside : real.length);
@@ -256,6 +423,8 @@ export function mountPairViewer(root) {
       table.append(tr);
     }
     info.append(table, el("div", { class: "pv-out", text }));
+    if (state.source.fromPictures)
+      info.append(el("div", { class: "pv-note", text: "values read from the logged pictures (256 levels from 0 to 1, rounded down): an average may differ by 1/255" }));
     if (layer.dilation && (layer.dilation[0] > 1 || layer.dilation[1] > 1))
       info.append(el("div", { class: "pv-note", text: `dilation ${layer.dilation.join("×")}: the window takes one pixel in every ${layer.dilation[0]} (the holes between are skipped)` }));
   }
@@ -273,8 +442,10 @@ export function mountPairViewer(root) {
     return { i, j };
   }
 
+  function explains() { return kind() && kind() !== "other" && state.rects; }
+
   function onMove(event, canvas, margin) {
-    if (state.pinned || !kind() || kind() === "other") return;
+    if (state.pinned || !explains()) return;
     const p = pixelAt(event, canvas, margin);
     if (!p || (state.hover && p.i === state.hover.i && p.j === state.hover.j)) return;
     state.hover = p; refreshHover();
@@ -285,6 +456,30 @@ export function mountPairViewer(root) {
     state.pinned = !state.pinned;
     if (!state.pinned) onMove(e, outCanvas, 0);
     box.dataset.pinned = state.pinned;
+    renderInfo();
+  });
+
+  // Keyboard: the selected pixel moves with the arrow keys, whether pinned or not (the pin only stops
+  // the mouse from moving it).
+  outCanvas.addEventListener("focus", () => {
+    if (!state.hover && explains()) { state.hover = { i: 0, j: 0 }; refreshHover(); }
+  });
+  outCanvas.addEventListener("keydown", (event) => {
+    if (!explains()) return;
+    const out = state.rects.output, p = state.hover ? { ...state.hover } : { i: 0, j: 0 };
+    const moves = {
+      ArrowLeft: () => { p.j = Math.max(0, p.j - 1); }, ArrowRight: () => { p.j = Math.min(out.w - 1, p.j + 1); },
+      ArrowUp: () => { p.i = Math.max(0, p.i - 1); }, ArrowDown: () => { p.i = Math.min(out.h - 1, p.i + 1); },
+      Home: () => { p.j = 0; }, End: () => { p.j = out.w - 1; },
+      PageUp: () => { p.i = 0; }, PageDown: () => { p.i = out.h - 1; },
+    };
+    if (moves[event.key]) moves[event.key]();
+    else if (event.key === "Enter" || event.key === " ") state.pinned = !state.pinned;
+    else if (event.key === "Escape" && state.pinned) state.pinned = false;
+    else return;
+    event.preventDefault();
+    box.dataset.pinned = state.pinned;
+    state.hover = p; refreshHover();
   });
 
   // Loads finish late: one started for another run (before setSource) must not land in this run's maps.
@@ -307,6 +502,22 @@ export function mountPairViewer(root) {
     if (index === state.index) renderInfo();
   }
 
+  // A plain SummaryWriter run: check the layer against this step's pictures (once per step).
+  function checkStep(index) {
+    const source = state.source, entry = source.steps[index];
+    if (!source.fromPictures || state.checked.has(index) || !source.layer || source.layer.kind === "other") return;
+    const result = checkPictures(source.layer, state.bitmaps.get(index));
+    state.checked.set(index, result);
+    if (result.problem) return;
+    entry.shapes = result.shapes;
+    state.values.set(index, result.values);
+    if (source.layer.unsure) {  // settled by the pictures: say so once
+      source.layer = { ...result.layer, repr: `${source.layer.repr}; from the pictures: ${result.settled.join(", ")} `
+        + `(repr() does not show ${source.layer.unsure.join(" or ")})` };
+      if (source.onLayer) source.onLayer(source.layer);
+    }
+  }
+
   async function show(index) {
     const source = state.source;
     state.index = index;
@@ -314,6 +525,13 @@ export function mountPairViewer(root) {
     const entry = current();
     stepBox.value = entry.step;
     stepOf.textContent = `${index + 1} of ${source.steps.length}`;
+    slider.setAttribute("aria-valuetext", `step ${entry.step} (${index + 1} of ${source.steps.length})`);
+    if (source.fromPictures && !state.bitmaps.has(index)) await ensure(index);
+    if (state.source !== source || state.index !== index) return;
+    checkStep(index);
+    const trouble = problem();
+    status.textContent = trouble || state.notes;
+    status.classList.toggle("pv-problem", Boolean(trouble));
     const n = entry.shapes ? entry.shapes.input[0] : 0;
     if (imageSel.options.length !== n) {
       imageSel.replaceChildren(...Array.from({ length: n }, (_, k) => el("option", { value: k, text: `${k}` })));
@@ -336,28 +554,36 @@ export function mountPairViewer(root) {
     show(best);
   });
   imageSel.addEventListener("change", () => { state.image = Number(imageSel.value); refreshHover(); });
-  zoomSel.addEventListener("change", () => { state.zoom = Number(zoomSel.value); refreshHover(); });
+  zoomSel.addEventListener("change", () => { state.zoom = Number(zoomSel.value); state.autoZoom = false; refreshHover(); });
   channelSel.addEventListener("change", () => { state.channel = Number(channelSel.value); renderInfo(); });
 
+  // source.notice: what to tell the student instead of the usual hint (e.g. the layer cannot be read).
   function setSource(source) {
-    Object.assign(state, { source, index: 0, hover: null, pinned: false, bitmaps: new Map(), values: new Map() });
+    Object.assign(state, { source, index: 0, hover: null, pinned: false, bitmaps: new Map(), values: new Map(),
+                           checked: new Map(), autoZoom: true });
     delete box.dataset.drawnStep;  // what is drawn belongs to the previous run until the first draw
+    box.dataset.pinned = false;
     slider.max = Math.max(0, source.steps.length - 1);
-    const layer = source.layer, first = source.steps[0];
-    const h = first && first.shapes ? first.shapes.input[2] : 128;
-    state.zoom = Math.max(1, Math.min(16, Math.floor(512 / h)));
-    zoomSel.value = state.zoom;
+    const layer = source.layer;
     legend.replaceChildren();
     const notes = [];
-    if (!layer) notes.push("This run says nothing about the layer that made it, so there are no hover details. Log it with tensorboard_pairs.summary.log_layer(writer, layer, step, inputs, outputs).");
+    if (source.notice) notes.push(source.notice);
+    else if (!layer) notes.push("This run has the pictures but not the layer that made them, so PAIRS cannot show windows. "
+      + "Add this line to the loop that wrote the run, after writer = SummaryWriter(...), with the name of your own "
+      + "module, and run the loop again: writer.add_text(\"layer\", repr(tudui)). "
+      + "(A run written with ImageRun: ImageRun(name, layer=tudui.maxpool1).)");
     else if (layer.kind === "other") notes.push(`${layer.type}: no hover details for this kind of layer.`);
     else {
-      notes.push(layer.kind === "dropout" ? "Hover a pixel: was it kept or dropped? Click to pin." : "Hover an output pixel to see its window on the input; click to pin.");
+      notes.push((layer.kind === "dropout" ? "Hover a pixel: was it kept or dropped? Click to pin."
+        : "Hover an output pixel to see its window on the input; click to pin.")
+        + " Keyboard: Tab to the output picture, then arrow keys, Enter to pin.");
       if (layer.kind !== "dropout")
-        for (const [name, text] of [["real", "window pixel"], ["pad", "padding"], ["over", "ceil_mode overhang (ignored)"]])
-          legend.append(el("span", {}, [el("i", { style: `border-color: ${COLOURS[name]}` }), text]));
+        for (const [name, text] of [["real", "window pixel (solid)"], ["pad", "padding (dashed)"], ["over", "ceil_mode overhang, ignored (dashed)"]])
+          legend.append(el("span", {}, [el("i", { class: name === "real" ? "" : "dashed", style: `border-color: ${COLOURS[name]}` }), text]));
     }
-    status.textContent = notes.join(" ");
+    state.notes = notes.join(" ");
+    status.textContent = state.notes;
+    status.classList.remove("pv-problem");
     if (!source.steps.length) { status.textContent = "No steps with both images yet."; return Promise.resolve(); }
     const shown = show(0);
     // Prefetch every step so that moving the slider only draws.
