@@ -70,8 +70,9 @@ def test_one_event_file_after_reruns(tmp_path):
 
 
 def test_canary_plain_writer_twice_shows_the_problem_we_avoid(tmp_path):
-    # The reason ImageRun deletes the folder: two writers into one run leave two event files
-    # and TensorBoard then reports each step twice.
+    # The reason ImageRun deletes the folder: two writers into one run leave two event files; TensorBoard
+    # then keeps tags only the older file has (and --load_fast=false doubles scalar points; see
+    # tests/docs/test_troubleshooting.py::test_two_event_files_what_tensorboard_really_shows).
     for _ in range(2):
         with SummaryWriter(str(tmp_path / "run")) as writer:
             writer.add_images("input", _batch(), 0)

@@ -66,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 from nbgitpuller_link import nbgitpuller_link  # noqa: E402
+from process_memory import MB, Peak, read  # noqa: E402
 
 DEFAULT_LESSON = "notebooks/01_max_pooling.ipynb"
 RUN = "logs_maxpool"
@@ -208,13 +209,14 @@ class SystemUsers:
 
 
 class Tracker:
-    """Every process the hub's tree ever had, so all of them can be stopped, and per-user peak RSS."""
+    """Every process the hub's tree ever had, so all of them can be stopped, and per-user peak memory
+    (private and shared pages apart, as tools/process_memory.py reads them)."""
 
     def __init__(self, root_pid: int):
         self.root = psutil.Process(root_pid)
         self.seen: dict[int, float] = {root_pid: self.root.create_time()}
-        self.peak: dict[str, int] = {}
-        self.role_peak: dict[str, int] = {}  # max over students of one role's RSS
+        self.peak: dict[str, Peak] = {}  # per student, all their processes
+        self.role_peak: dict[str, Peak] = {}  # per role (server, kernel, tensorboard), max over students
         self.user_of: dict[int, tuple[str, str] | None] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -246,21 +248,25 @@ class Tracker:
         return self.user_of[p.pid]
 
     def sample(self) -> None:
-        totals: dict[str, int] = {}
-        roles: dict[tuple[str, str], int] = {}
+        totals: dict[str, list] = {}
+        roles: dict[tuple[str, str], list] = {}
         for p in self.tree():
             try:
                 who = self._user(p)
                 if who:
-                    rss = p.memory_info().rss
-                    totals[who[0]] = totals.get(who[0], 0) + rss
-                    roles[who] = roles.get(who, 0) + rss
+                    m = read(p.pid)
+                    totals.setdefault(who[0], []).append(m)
+                    roles.setdefault(who, []).append(m)
             except psutil.Error:
                 pass
-        for user, rss in totals.items():
-            self.peak[user] = max(self.peak.get(user, 0), rss)
-        for (_, role), rss in roles.items():
-            self.role_peak[role] = max(self.role_peak.get(role, 0), rss)
+        for user, readings in totals.items():
+            self.peak.setdefault(user, Peak()).add(readings)
+        for (_, role), readings in roles.items():
+            one = Peak()
+            one.add(readings)
+            best = self.role_peak.setdefault(role, Peak())
+            best.rss, best.anon, best.file = (max(best.rss, one.rss), max(best.anon, one.anon),
+                                              max(best.file, one.file))
 
     def _loop(self) -> None:
         while not self._stop.wait(0.5):
@@ -724,7 +730,7 @@ class Result:
     def summary(self) -> str:
         n = len(self.students)
         times = [s.first_image_s for s in self.students if s.first_image_s is not None]
-        peaks = list(self.peak_mb.values()) or [0.0]
+        peaks = list(self.peak_mb.values()) or [0.0]  # private + shared / 30, as one server holds it
         passed = sum(ok for _, ok in self.checks)
         timing = (f"median {statistics.median(times):.1f} s, max {max(times):.1f} s" if times else "n/a")
         users = ("system users (useradd)" if self.system_users else "one OS user: the checks between "
@@ -737,8 +743,9 @@ class Result:
                 f"isolation checks passed {passed}/{len(self.checks)} "
                 f"({sum(ok for what, ok in self.checks if 'code' in what or 'listens on TCP' in what)} of them "
                 f"from another student's code), "
-                f"peak memory per student median {statistics.median(peaks):.0f} MB max {max(peaks):.0f} MB "
-                f"({', '.join(f'{r} {mb:.0f}' for r, mb in sorted(self.role_mb.items()))}), "
+                f"memory per student on a server of 30 (private + shared/30) median "
+                f"{statistics.median(peaks):.0f} MB max {max(peaks):.0f} MB (private: "
+                f"{', '.join(f'{r} {mb:.0f}' for r, mb in sorted(self.role_mb.items()))}), "
                 f"login to first TensorBoard image {timing}; total {self.seconds:.0f} s "
                 f"-> {'PASS' if self.ok else 'FAIL'}")
 
@@ -809,8 +816,8 @@ def run(n: int = 5, lesson: str | None = DEFAULT_LESSON, insecure: bool = False,
         for what, ok in checks:
             if not ok:
                 log(f"  isolation FAILED: {what}")
-        peak = {u: rss / 1e6 for u, rss in hub.tracker.peak.items()}
-        roles = {r: rss / 1e6 for r, rss in hub.tracker.role_peak.items()}
+        peak = {u: p.at(30) / MB for u, p in hub.tracker.peak.items()}
+        roles = {r: p.anon / MB for r, p in hub.tracker.role_peak.items()}
         return Result(students, checks, peak, roles, time.monotonic() - start, lesson, system_users)
     finally:
         for done in (cleanup, users.remove if users else None):

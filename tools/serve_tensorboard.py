@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     for run in names:
         if len(event_files(logdir / run)) > 1:
             print(f"WARNING: {run} holds {len(event_files(logdir / run))} event files; "
-                  "steps will show twice. Re-run its notebook (it starts the run clean).",
+                  "TensorBoard shows each step from the newest file but keeps tags only older files have "
+                  "(with --load_fast=false, scalar points twice). Re-run its notebook (it starts the run clean).",
                   file=sys.stderr)
     if not is_loopback(args.host):
         print(EXPOSED_WARNING.format(host=args.host, logdir=logdir), file=sys.stderr)

@@ -4,7 +4,7 @@
 * Images are ``N×C×H×W``, ``C`` in {1, 3}, floats in [0, 1] (or uint8). Anything else is an error naming
   the layout we guessed and a ``Fix:`` that works as written (a leading 3 is never taken for colour).
   Each batch is one grid: ``writer.add_image(tag, torchvision.utils.make_grid(x), step)``.
-* TensorBoard multiplies floats by 255 and clips; out-of-range values warn (``out_of_range="warn"``),
+* ``add_images`` multiplies floats by 255 and clips; out-of-range values warn (``out_of_range="warn"``),
   raise (``"error"``), are rescaled over the batch (``"rescale"``) or clipped (``"clip"``).
 * The step is the batch index; the same tag at the same step twice is an error.
 """
