@@ -21,9 +21,10 @@ import torch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from utils import plots  # noqa: E402
+from utils.environment import ROOT  # noqa: E402
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-LABELS = json.loads((plots.ROOT / "utils" / "labels_zh.json").read_text(encoding="utf-8"))
+LABELS = json.loads((ROOT / "utils" / "labels_zh.json").read_text(encoding="utf-8"))
 LABELS.pop("_comment")
 
 
@@ -48,7 +49,7 @@ def _draw(name, lang, monkeypatch):
         fig, _ = plots.draw_window_view(6, 6, 3, 2)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph 27744 ... missing from font(s)"
-        fig.savefig(plots.ROOT / "build" / "test_plots" / f"{lang}_{name}.png")
+        fig.savefig(ROOT / "build" / "test_plots" / f"{lang}_{name}.png")
     texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
     plt.close(fig)
     return texts
@@ -60,7 +61,7 @@ FUNCTIONS = ["show_pair", "show_images", "draw_windows", "draw_windows_1d", "cal
 
 @pytest.fixture(autouse=True)
 def _folder():
-    (plots.ROOT / "build" / "test_plots").mkdir(parents=True, exist_ok=True)
+    (ROOT / "build" / "test_plots").mkdir(parents=True, exist_ok=True)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -107,7 +108,7 @@ def test_every_figure_text_a_lesson_passes_through_label_has_its_chinese():
     import nbformat
 
     texts = set()
-    for path in sorted((plots.ROOT / "notebooks").rglob("*.ipynb")):
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code":
                 texts |= set(re.findall(r'\blabel\(\s*"([^"\n]+)"', cell.source))

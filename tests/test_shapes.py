@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from utils import shapes
 from utils.shapes import (
     PoolingConfigError,
     PoolingTypeError,
@@ -397,3 +398,17 @@ def test_shape_table_names_the_broken_rule_and_renders():
     assert "(1, 2, 2)" in lines[4] and "raises" in lines[2]
     page = rows._repr_html_()
     assert page.startswith("<table>") and page.count("<tr") == 4 and "Fix: padding=1" in page
+
+
+@pytest.mark.parametrize("args", [(5, 2, 2, 1, 1, True), ((1, 5, 5), 3, None, 0, 1, True), (10, 3, 2, 0, 1, False),
+                                  (5, 7, None, 0, 1, False)])
+def test_explain_speaks_the_readers_language_with_the_same_numbers(monkeypatch, args):
+    """Lesson 03's explain() in the Chinese edition is Chinese (utils/labels_zh.json), with the very
+    numbers of the English text: only the words change."""
+    monkeypatch.setenv("COURSE_LANGUAGE", "en")
+    english = shapes.explain(*args)
+    monkeypatch.setenv("COURSE_LANGUAGE", "zh")
+    chinese = shapes.explain(*args)
+    assert re.search(r"[\u4e00-\u9fff]", chinese) and not re.search(r"[\u4e00-\u9fff]", english)
+    assert not re.search(r"\b(rule|rounds|input|output shape|raises)\b", chinese.split("✗")[0]), chinese
+    assert re.findall(r"\d+", english) == re.findall(r"\d+", chinese)

@@ -16,6 +16,7 @@ Conventions
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -64,6 +65,21 @@ def language() -> str:
     """
     chosen = os.environ.get(LANGUAGE_ENV_VAR, "") or getattr(sys.modules.get("__main__"), "LANGUAGE", "")
     return "zh" if str(chosen).strip().lower().startswith("zh") else "en"
+
+
+def label(text: str, **fields) -> str:
+    """A text for the reader (figure titles, :func:`utils.shapes.explain`) in their language
+    (:func:`language`): the Chinese of ``text`` from utils/labels_zh.json (else ``text``), ``fields``
+    filled in: ``label("window ({i}, {j})", i=0, j=1)``."""
+    if language() == "zh":
+        global _ZH
+        if _ZH is None:
+            _ZH = json.loads((ROOT / "utils" / "labels_zh.json").read_text(encoding="utf-8"))
+        text = _ZH.get(text, text)
+    return text.format(**fields) if fields else text
+
+
+_ZH: dict | None = None
 
 
 def get_device(prefer: str = "cpu") -> torch.device:

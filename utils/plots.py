@@ -8,7 +8,6 @@ come from :mod:`utils.pooling`; a configuration PyTorch refuses raises :mod:`uti
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -19,7 +18,7 @@ from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
 from utils import pooling
-from utils.environment import DATA_DIR, ROOT, language
+from utils.environment import DATA_DIR, label
 from utils.scratch import window_view  # the view the lesson draws
 from utils.shapes import explain, pool2d_output_shape, pool_output_size, pytorch_output_shape
 
@@ -28,20 +27,11 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#e3
 PAD, DROPPED = "#e0e0e0", "#d62728"
 #: The course's Chinese font (data/fonts/, cut by tools/build_cjk_font.py): no □ without a CJK font.
 FONT_FAMILY, FONT = "Noto Sans SC Course", DATA_DIR / "fonts" / "NotoSansSC-Course.ttf"
-_ZH = json.loads((ROOT / "utils" / "labels_zh.json").read_text(encoding="utf-8"))
 if FONT_FAMILY not in plt.rcParams["font.family"]:  # a fallback per glyph: Latin stays DejaVu Sans
     font_manager.fontManager.addfont(FONT)
     regular = next(f for f in font_manager.fontManager.ttflist if f.name == FONT_FAMILY)
     font_manager.fontManager.ttflist.append(dataclasses.replace(regular, weight=700))  # no bold cut
     plt.rcParams["font.family"] = [*plt.rcParams["font.family"], FONT_FAMILY]
-
-
-def label(text: str, **fields) -> str:
-    """A figure text in the reader's language (``utils.environment.language()``): the Chinese of
-    ``text`` from utils/labels_zh.json (else ``text``), ``fields`` filled in: ``label("window ({i},
-    {j})", i=0, j=1)``. The picture functions pass their titles, captions and names through it."""
-    text = _ZH.get(text, text) if language() == "zh" else text
-    return text.format(**fields) if fields else text
 
 
 _label = label  # for draw_windows_1d, whose parameter ``label`` (the axis name) hides it

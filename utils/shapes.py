@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
+from utils.environment import label
 from utils.pooling import is_valid, last_window_dropped, output_size, pair, textbook_output_size
 
 _NAMES = ("kernel_size", "stride", "padding", "dilation")
@@ -205,9 +206,9 @@ def pool2d_output_shape(input_shape, kernel_size, stride=None, padding=0, dilati
 def _explain_dim(name: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> list[str]:
     mode, numerator = "ceil" if ceil_mode else "floor", n + 2 * p - d * (k - 1) - 1
     out = textbook_output_size(n, k, s, p, d, ceil_mode)
-    note = ("" if numerator % s == 0 else "   (ceil rounds up: a last, partial window is allowed)"
-            if ceil_mode else "   (floor rounds down: toward −∞, not toward 0)" if numerator < 0
-            else "   (floor rounds down: the leftover cells are not pooled)")
+    note = ("" if numerator % s == 0 else "   " + label("(ceil rounds up: a last, partial window is allowed)")
+            if ceil_mode else "   " + label("(floor rounds down: toward −∞, not toward 0)") if numerator < 0
+            else "   " + label("(floor rounds down: the leftover cells are not pooled)"))
     lines = [
         f"{name}_out = {mode}(({name} + 2·padding − dilation·(kernel_size − 1) − 1) / stride) + 1",
         f"      = {mode}(({n} + 2·{p} − {d}·({k} − 1) − 1) / {s}) + 1",
@@ -216,14 +217,16 @@ def _explain_dim(name: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: b
     ]
     start = (out - 1) * s - p
     if last_window_dropped(n, k, s, p, d, ceil_mode):
-        lines += [f"  ceil_mode rule: the last window, out[{out - 1}], would start at (out − 1)·stride − "
-                  f"padding = {out - 1}·{s} − {p} = {start} ≥ {name} = {n},", f"  after the last input "
-                  f"cell (in the right padding{' or past it' if p else ', here past the end'}), so "
-                  f"PyTorch drops it: {name}_out = {out} − 1 = {out - 1}"]
+        lines += ["  " + label("ceil_mode rule: the last window, out[{last}], would start at (out − 1)·stride − "
+                               "padding = {last}·{s} − {p} = {start} ≥ {name} = {n},", last=out - 1, s=s, p=p,
+                               start=start, name=name, n=n),
+                  "  " + label("after the last input cell (in the right padding or past it), so PyTorch drops "
+                               "it: {name}_out = {out} − 1 = {last}", name=name, out=out, last=out - 1)]
         out -= 1
     elif ceil_mode:
-        lines.append(f"  ceil_mode rule: the last window starts at {out - 1}·{s} − {p} = {start} < "
-                     f"{name} = {n}, inside the input: it is kept.")
+        lines.append("  " + label("ceil_mode rule: the last window starts at {last}·{s} − {p} = {start} < "
+                                  "{name} = {n}, inside the input: it is kept.", last=out - 1, s=s, p=p,
+                                  start=start, name=name, n=n))
     return lines + [f"  → {name}_out = {out}"]
 
 
@@ -234,15 +237,15 @@ def explain(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     params = (kernel_size, stride, padding, dilation, ceil_mode)
     shown = ", ".join(f"{n}={v!r}" for n, v in zip((*_NAMES, "ceil_mode"), params, strict=True))
     two_d = isinstance(size, Iterable)
-    header = f"input {tuple(size) if two_d else size}, {shown}"
+    header = label("input {size}, {shown}", size=tuple(size) if two_d else size, shown=shown)
     try:
         result = (pool2d_output_shape if two_d else pool_output_size)(size, *params)
     except (PoolingConfigError, PoolingTypeError) as error:
-        return f"{header}\n✗ PyTorch raises: {error}"
+        return f"{header}\n✗ {label('PyTorch raises:')} {error}"
     sizes, names = (tuple(size)[-2:], "HW") if two_d else ((size,), ("n",))
     body = [line for name, n, dim in zip(names, sizes, _check(sizes, *params), strict=True)
             for line in _explain_dim(name, n, *dim)]
-    return "\n".join([header, *body, *([f"output shape {result}"] if two_d else [])])
+    return "\n".join([header, *body, *([label("output shape {result}", result=result)] if two_d else [])])
 
 
 def pytorch_output_shape(layer: str, input_shape, **params) -> tuple[int, ...] | str:
