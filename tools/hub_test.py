@@ -160,7 +160,9 @@ def python_for_students(tmp: Path) -> Path:
     site = Path(subprocess.run([str(target / "bin" / "python"), "-c", "import sysconfig; print("
                                 "sysconfig.get_paths()['purelib'])"], check=True, capture_output=True,
                                text=True).stdout.strip())
-    (site / "course-environment.pth").write_text("\n".join(sorted(sites)) + "\n")
+    # addsitedir, not bare paths: the .pth files inside (editable installs of plugins/) must run too
+    (site / "course-environment.pth").write_text(
+        "".join(f"import site; site.addsitedir({s!r})\n" for s in sorted(sites)))
     for data in ("etc", "share"):  # jupyter's config (server extensions) and data (kernels, lab)
         if (Path(sys.prefix) / data).is_dir():
             (target / data).symlink_to(Path(sys.prefix) / data)
