@@ -174,8 +174,11 @@ OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
-def export(nb: nbformat.NotebookNode, name: str, build: Path) -> Path:
+def export(nb: nbformat.NotebookNode, name: str, build: Path, html: bool = True) -> Path:
     """Write the executed notebook and a self-contained HTML export under ``build``; return the HTML.
+
+    ``html=False``: only the executed notebook (``make demo``: the website, ``make site``, is built
+    from it; tools/build_site.py).
 
     The page loads nothing from the network: images are embedded, and MathJax comes from
     ``build/html/mathjax/`` (copied from the jupyter-server-mathjax package), not from a CDN.
@@ -189,6 +192,8 @@ def export(nb: nbformat.NotebookNode, name: str, build: Path) -> Path:
 
     (build / "notebooks" / name).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, build / "notebooks" / name)
+    if not html:
+        return build / "notebooks" / name
     page = build / "html" / Path(name).with_suffix(".html")
     page.parent.mkdir(parents=True, exist_ok=True)
     mathjax = build / "html" / "mathjax"
@@ -259,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
 
     editions = list(EDITIONS) if args.edition == "all" else [args.edition]
     notebooks = args.notebooks or [p for e in editions for p in lesson_notebooks(e)]
+    if args.demo and not args.notebooks:  # the website (make site) shows the worked solutions run too
+        notebooks += [p for e in editions for p in solution_notebooks(e)]
     if not notebooks:
         print("No notebooks found in notebooks/.", file=sys.stderr)
         return 1
@@ -273,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             print("FAILED\n")
             print(err, file=sys.stderr)
             return 1
-        export(nb, name, build)
+        export(nb, name, build, html=False)
         print(f"ok  {seconds:6.1f} s")
     print(f"{len(notebooks)} notebooks executed in {time.perf_counter() - total_start:.1f} s")
     if args.demo or not args.notebooks:

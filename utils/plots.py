@@ -18,7 +18,7 @@ from matplotlib import font_manager
 from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
-from utils import pooling
+from utils import alt_text, pooling
 from utils.environment import DATA_DIR, ROOT, language
 from utils.scratch import window_view  # the view the lesson draws
 from utils.shapes import explain, pool2d_output_shape, pool_output_size, pytorch_output_shape
@@ -127,12 +127,14 @@ def draw_windows(ax, grid, kernel_size, stride=None, padding=0, dilation=1, ceil
     rows, cols = [r for r, _ in every], [c for _, c in every]
     ax.set(xlim=(min(cols) - 0.6, max(cols) + 0.6), ylim=(max(rows) + 0.6, min(rows) - 0.6))
     ax.set_aspect("equal")
-    ax.set_xticks(range(w))
-    ax.set_yticks(range(h))
+    ax.set(xticks=range(w), yticks=range(h))
     ax.tick_params(length=0, labelsize=fontsize - 3, labelcolor="grey")
     ax.spines[:].set_visible(False)
     if title:
         ax.set_title(label(title), fontsize=fontsize)
+    if values:  # alt text: what this draws, in words
+        alt_text.windows(ax.figure, title and label(title), a, ws, out_hw, kernel_size, stride, padding,
+                         dilation, ceil_mode, highlight, _fmt)
     return ws
 
 
@@ -159,6 +161,7 @@ def draw_results(ax, table: list[dict], title=None, fontsize: int = 11):
         ax.text(j, i - 0.14, fraction_text(row), ha="center", va="center", fontsize=fontsize)
         value = f"{float(row['value']):.3g}"
         ax.text(j, i + 0.22, value, ha="center", va="center", fontsize=fontsize - 3, color="#555555")
+    alt_text.results(ax.figure, out_h, out_w, [f"{fraction_text(r)} = {float(r['value']):.3g}" for r in table])
     return ax
 
 
@@ -204,6 +207,7 @@ def draw_windows_1d(
     ax.axis("off")
     params = f"kernel_size={k}, stride={s}, padding={p}, dilation={d}, ceil_mode={ceil_mode}"
     ax.set_title(f"{label}={size}, {params}  →  {label}_out = {out}", fontsize=10)
+    alt_text.windows_1d(ax.figure, label, size, params, out, cells, dropped)
     return {"windows": cells, "dropped": dropped}
 
 
@@ -215,10 +219,7 @@ def windows_figure(
     sizes = (size,) if isinstance(size, int) else tuple(size)
     labels = (label or "n",) if len(sizes) == 1 else tuple(label or ("H", "W"))
     dims = [pooling.pair(v) for v in (kernel_size, stride or kernel_size, padding, dilation)]
-    heights = [
-        pooling.output_size(n, dims[0][i], dims[1][i], dims[2][i], dims[3][i], True) + 3
-        for i, n in enumerate(sizes)
-    ]
+    heights = [pooling.output_size(n, *(dim[i] for dim in dims), True) + 3 for i, n in enumerate(sizes)]
     wide = max(n + 2 * dims[2][i] + 12 for i, n in enumerate(sizes))
     scale = min(0.42, 11 / wide)
     fig, axes = plt.subplots(
@@ -293,7 +294,7 @@ def show_pair(
     for im, (h, w), col, title in zip(images, sizes, widths, labels, strict=True):
         _panel(fig, (x + (col - w) // 2, height + 4 - h, w, h), im, title, fontsize=9)
         x += col + gap
-    return fig
+    return alt_text.pair(fig, labels, actual_size, zoom)
 
 
 def show_images(panels: dict, size: int = 256, dpi: int = 100, title=None, gap: int = 20):
@@ -321,7 +322,7 @@ def show_images(panels: dict, size: int = 256, dpi: int = 100, title=None, gap: 
         _panel(fig, box, a, f"{label(name)}  {h}×{w}")
     if title:
         fig.suptitle(label(title), fontsize=11, y=1 - 6 / fig_h, va="top")
-    return fig
+    return alt_text.images(fig, title and label(title), [f"{label(n)} ({a.shape[0]}×{a.shape[1]})" for n, a in arrays.items()])
 
 
 @dataclass
@@ -395,4 +396,5 @@ def draw_window_view(height: int = 6, width: int = 6, kernel_size: int = 3, stri
     ax.set_title(f"{memory}\nstride() = {tuple(image.stride())}", fontsize=11)
     view = f"as_strided(size={tuple(windows.shape)}, stride={tuple(windows.stride())})"
     right.suptitle(f"{view}\n{label('same offsets = same memory, nothing copied')}", fontsize=11)
+    alt_text.window_view(fig, image, view, windows, k, stride)
     return fig, windows
