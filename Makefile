@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?=
 LAB_PORT ?= 8888
 
-.PHONY: help venv demo test test-fast lint format lab kernel tensorboard bench slides clean hub-test
+.PHONY: help venv demo test test-fast lint format lab kernel tensorboard bench slides site clean hub-test
 
 help:
 	@echo "make demo         set up .venv, execute every notebook headless (both editions), write logs/ and build/"
@@ -16,6 +16,7 @@ help:
 	@echo "make kernel       register .venv as the Jupyter kernel 'Python 3 (pooling course)' (VS Code, your own Jupyter)"
 	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):6006 (or the next free port)"
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
+	@echo "make site         the course website from make demo's notebooks: build/site/index.html (中文: build/site/zh-CN/)"
 	@echo "make slides       offline reveal.js decks of every lesson in build/slides/ (中文: build/slides/zh-CN/)"
 	@echo "make lint         ruff on code and notebooks"
 	@echo "make clean        remove build/ and logs/ runs (keeps .venv)"
@@ -34,7 +35,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	COURSE_HEADLESS=1 $(PY) tools/run_notebooks.py --demo
 
-test: $(STAMP)
+# axe-core (npm) for the accessibility tests (tests/a11y.py), installed before they run: offline after.
+AXE := build/axe/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	npm install --prefix build/axe --no-audit --no-fund axe-core@4
+
+test: $(STAMP) $(AXE)
 	COURSE_HEADLESS=1 $(PY) -m pytest --durations=15
 
 # Unit and property tests only (no notebooks, browser, servers, subprocesses); about a minute.
@@ -67,6 +74,10 @@ bench: $(STAMP)
 
 slides: $(STAMP)
 	$(PY) tools/build_slides.py
+
+# The website (Sphinx + myst-nb) from the notebooks make demo executed; nothing runs twice.
+site: $(STAMP)
+	$(PY) tools/build_site.py
 
 clean:
 	rm -rf build

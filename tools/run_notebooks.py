@@ -1,13 +1,13 @@
 """Execute notebooks headless, each in a fresh kernel of *this* Python (the course's .venv).
 
-    python tools/run_notebooks.py --demo            # every lesson of both editions, build/ + logs/
+    python tools/run_notebooks.py --demo            # every lesson and solution of both editions
     python tools/run_notebooks.py --edition zh-CN   # the Chinese lessons only
     python tools/run_notebooks.py notebooks/01_max_pooling.ipynb
 
-Executed copies go to build/notebooks/, HTML exports to build/html/ (the Chinese edition's to
-build/html/zh-CN/; its code is the English one, so it rewrites the same TensorBoard runs). A failing
-notebook stops the run and prints the failing cell and the error. The tests import
-``execute_notebook`` from here.
+Executed copies go to build/notebooks/ (the Chinese edition's to build/notebooks/zh-CN/; its code is
+the English one, so it rewrites the same TensorBoard runs); `make site` (tools/build_site.py) makes the
+website from them. A failing notebook stops the run and prints the failing cell and the error. The tests
+import ``execute_notebook`` from here.
 """
 
 from __future__ import annotations
@@ -235,8 +235,8 @@ def print_summary(logdir: Path, build: Path) -> None:
     else:
         if write_contact_sheets(logdir, build / "contact_sheets"):
             print(f"\nContact sheets (for projectors and handouts): {build / 'contact_sheets'}")
-    print(f"\nExecuted notebooks: {build / 'notebooks'}   HTML (works offline): {build / 'html'}"
-          f"  中文版: {build / 'html' / 'zh-CN'}")
+    print(f"\nExecuted notebooks: {build / 'notebooks'}\nThe course website (offline, both editions): make site"
+          f"  ->  {build / 'site' / 'index.html'}  中文版: {build / 'site' / 'zh-CN' / 'index.html'}")
     tensorboard = Path(sys.executable).with_name("tensorboard")
     print("\nTo browse the images, run:\n  make tensorboard\nor directly:\n  "
           + command_line([str(tensorboard), *tensorboard_args(logdir)]))
