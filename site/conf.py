@@ -34,11 +34,12 @@ html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": False,
     "use_fullscreen_button": False,
-    "article_header_end": ["langswitch.html", "article-header-buttons.html"],
     "pygments_light_style": "a11y-high-contrast-light",  # AA contrast (accessible-pygments)
     "pygments_dark_style": "a11y-high-contrast-dark",
 }
 html_context = {"default_mode": "light"}
+#: The theme's sidebar, with the switch to the other edition under the title.
+html_sidebars = {"**": ["navbar-logo.html", "langswitch.html", "search-button-field.html", "sbt-sidebar-nav.html"]}
 # MathJax 2 from the venv (jupyter-server-mathjax), one copy at the site's root: _mathjax/.
 mathjax_path = ("../../_mathjax/" if ZH else "../_mathjax/") + "MathJax.js?config=TeX-AMS-MML_HTMLorMML"
 mathjax2_config = {"tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]]}}
