@@ -118,13 +118,16 @@ def static_outputs(nb) -> None:
 
 
 def alt_texts(nb) -> dict[str, str]:
-    """{sha256 of a PNG: its alt text} for every figure whose output metadata has one."""
+    """{sha256 of a PNG: its alt text} for every figure that has one: in its output's metadata (set
+    where it was drawn, utils/plots.py), else in its cell's metadata ``alt`` (a figure drawn with plain
+    matplotlib in the lesson, described in the lesson's language)."""
     found = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             png, alt = out.get("data", {}).get("image/png"), out.get("metadata", {}).get("image/png", {})
-            if png and isinstance(alt, dict) and alt.get("alt"):
-                found[hashlib.sha256(base64.b64decode(png)).hexdigest()] = alt["alt"]
+            alt = alt.get("alt") if isinstance(alt, dict) else None
+            if png and (alt or cell.metadata.get("alt")):
+                found[hashlib.sha256(base64.b64decode(png)).hexdigest()] = alt or cell.metadata["alt"]
     return found
 
 
