@@ -41,8 +41,12 @@ html_context = {"default_mode": "light"}
 #: The theme's sidebar, with the switch to the other edition under the title.
 html_sidebars = {"**": ["navbar-logo.html", "langswitch.html", "search-button-field.html", "sbt-sidebar-nav.html"]}
 # MathJax 2 from the venv (jupyter-server-mathjax), one copy at the site's root: _mathjax/.
-mathjax_path = ("../../_mathjax/" if ZH else "../_mathjax/") + "MathJax.js?config=TeX-AMS-MML_HTMLorMML"
-mathjax2_config = {"tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]]}}
+mathjax_path = ("../../_mathjax/" if ZH else "../_mathjax/") + "MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+mathjax2_config = {"tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]],
+                               "processClass": "tex2jax_process|mathjax_process|math|output_area"},  # myst-nb's
+                   # the package ships the STIX-Web fonts only
+                   "HTML-CSS": {"availableFonts": ["STIX-Web"], "preferredFont": "STIX-Web",
+                                "webFont": "STIX-Web", "imageFont": None}}
 
 nb_execution_mode = "off"
 nb_ipywidgets_js = {}  # the widgets' renderer would come from a CDN: the site shows their pictures

@@ -228,6 +228,8 @@ def post_process(site: Path, edition: str, english_docs: list[str]) -> None:
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
         for a in soup.find_all("a", href=True):
             href = a["href"]
+            if re.match(r"#[^#]*\.(ipynb|md)$", href):  # myst's way of keeping a link to the other edition
+                href = href[1:]
             if "://" not in href and re.search(r"\.(ipynb|md)(#|$)", href):
                 a["href"] = re.sub(r"\.(ipynb|md)(?=#|$)", ".html", href)
         if edition == "en":
@@ -260,6 +262,13 @@ def build(executed: Path, out: Path, work: Path) -> dict:
     if failed:
         raise SystemExit(f"Sphinx failed for {', '.join(failed)} (see above).")
     install_assets(out)
+    # Sphinx 9.0's Chinese search names a ChineseStemmer it never defines (Latin words use the English
+    # one): without this the Chinese edition's search stops with "ChineseStemmer is not defined".
+    data = out / "zh-CN" / "_static" / "language_data.js"
+    text = data.read_text(encoding="utf-8")
+    if "ChineseStemmer =" not in text and "var ChineseStemmer" not in text:
+        data.write_text(text.replace("window.Stemmer = ChineseStemmer;", "window.Stemmer = EnglishStemmer;"),
+                        encoding="utf-8")
     for e in EDITIONS:
         post_process(out, e, info[e]["english_docs"])
     pages = sum(1 for _ in out.rglob("*.html") if "_static" not in _.parts and "_mathjax" not in _.parts)
