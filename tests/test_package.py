@@ -98,10 +98,11 @@ def test_private_uses_are_found(tmp_path):
 
 def test_the_library_stays_small():
     """Issue 13's limits: top-level modules (docstrings included) at most 2,200 lines together, none over
-    400; the exercises' self-checks at most 900."""
+    400; the exercises' self-checks at most 900. Issue 25 added 110 for accessibility (alt_text.py: every
+    figure's alt text in both languages; the pair viewer's picture for pages without a kernel): 2,310."""
     lines = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in (ROOT / "utils").glob("*.py")}
     checks = sum(len(p.read_text(encoding="utf-8").splitlines())
                  for p in (ROOT / "utils" / "checks").glob("*.py"))
-    assert sum(lines.values()) <= 2200, f"utils/ top level has {sum(lines.values())} lines: {lines}"
+    assert sum(lines.values()) <= 2310, f"utils/ top level has {sum(lines.values())} lines: {lines}"
     assert max(lines.values()) <= 400, lines
     assert checks <= 900, f"utils/checks/ has {checks} lines"

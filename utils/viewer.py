@@ -19,6 +19,7 @@ from html import escape
 from pathlib import Path
 
 import anywidget
+from anywidget.widget import repr_mimebundle
 import numpy as np
 import torch
 import traitlets
@@ -109,7 +110,7 @@ class PairViewer(anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs):
         """The live view; and, for a page without a kernel (the website, slides, GitHub), the first
         step's input and output as one picture with a caption, instead of ``<PairViewer object>``."""
-        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data, metadata = repr_mimebundle(model_id=self.model_id, repr_text=repr(self))  # the live view
         step = self.data["steps"][0]
         a, b = (Image.open(io.BytesIO(base64.b64decode(step[k]))) for k in ("input_png", "output_png"))
         picture = Image.new("RGB", (a.width + b.width + 16, max(a.height, b.height)), "white")
