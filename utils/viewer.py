@@ -19,10 +19,10 @@ from html import escape
 from pathlib import Path
 
 import anywidget
-from anywidget.widget import repr_mimebundle
 import numpy as np
 import torch
 import traitlets
+from anywidget.widget import repr_mimebundle
 from PIL import Image
 from torch import nn
 from torchvision.utils import make_grid
