@@ -77,7 +77,7 @@ def pair(fig, labels, actual_size, zoom):
 
 
 def window_view(fig, image, view, windows, k, stride):
-    each = " ".join(say("window ({i}, {j})", i=i, j=j) + ": " + grid(windows[i, j].numpy()) + "."
+    each = " ".join(say("{window}: {cells}.", window=say("window ({i}, {j})", i=i, j=j), cells=grid(windows[i, j].numpy()))
                     for i, j in np.ndindex(*windows.shape[:2]))
     describe(fig, "Left: a {h}×{w} image whose cells show their memory offsets 0 to {last}, with its {n} "
              "windows of {k}×{k} at stride {s} outlined. Right: {view}, the grid of windows: same offsets, same "
