@@ -87,6 +87,15 @@ def test_titles_come_from_the_lessons(site, edition):
     assert len(set(titles.values())) == len(titles) >= 7
 
 
+@pytest.mark.parametrize("edition", ["en", "zh-CN"])
+def test_lessons_link_to_the_previous_and_next_lesson(site, edition):
+    lessons = [p for p in lesson_pages(site, edition) if p.parent.name != "solutions"]
+    for before, page, after in zip(lessons, lessons[1:], lessons[2:], strict=False):
+        soup = soup_of(page)
+        assert soup.select_one("a.left-prev")["href"] == before.name
+        assert soup.select_one("a.right-next")["href"] == after.name
+
+
 def test_links_and_images_resolve_inside_the_site(site):
     """The crawl: every local href/src of every page (both editions) exists, anchors included."""
     broken = []

@@ -234,9 +234,14 @@ def post_process(site: Path, edition: str, english_docs: list[str]) -> None:
                 a["href"] = re.sub(r"\.(ipynb|md)(?=#|$)", ".html", href)
         if edition == "en":
             mark_chinese(soup)
-        elif rel.removesuffix(".html") in english_docs:
-            main = soup.find("main") or soup.body
-            main["lang"] = "en"
+        else:  # a doc not translated yet: its page and the links naming it say they are English
+            if rel.removesuffix(".html") in english_docs:
+                (soup.find("main") or soup.body)["lang"] = "en"
+            for a in soup.find_all("a", href=True):
+                target = (page.parent / a["href"].split("#")[0]).resolve()
+                if "://" not in a["href"] and target.is_relative_to(top) and \
+                        target.relative_to(top).as_posix().removesuffix(".html") in english_docs:
+                    a["lang"] = "en"
         page.write_text(str(soup), encoding="utf-8")
 
 
