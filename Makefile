@@ -8,7 +8,7 @@ PORT   ?=
 RUN    ?=
 LAB_PORT ?= 8888
 
-.PHONY: help venv demo test test-fast lint format lab kernel tensorboard bench slides screenshots clean hub-test
+.PHONY: help venv demo test test-fast lint format lab kernel tensorboard bench slides screenshots site clean hub-test
 
 help:
 	@echo "make demo         set up .venv, execute every notebook headless (both editions), write logs/ and build/"
@@ -20,6 +20,7 @@ help:
 	@echo "make tensorboard  TensorBoard on logs/ at http://$(HOST):6006 (or the next free port)"
 	@echo "                  RUN=logs_maxpool (or RUN=\"logs_maxpool logs_avgpool\"): only those runs"
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
+	@echo "make site         the course website from make demo's notebooks: build/site/index.html (中文: build/site/zh-CN/)"
 	@echo "make slides       projector decks (reveal.js, offline) from what make demo ran, in build/slides/ (中文: zh-CN/)"
 	@echo "make screenshots  TensorBoard views the lessons show, from logs/ (after make demo), into docs/images/tensorboard/"
 	@echo "make lint         ruff on code and notebooks"
@@ -40,7 +41,13 @@ venv: $(STAMP)
 demo: $(STAMP)
 	COURSE_HEADLESS=1 $(PY) tools/run_notebooks.py --demo
 
-test: $(STAMP)
+# axe-core (npm) for the accessibility tests (tests/a11y.py), installed before they run: offline after.
+AXE := build/axe/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	npm install --prefix build/axe --no-audit --no-fund axe-core@4
+
+test: $(STAMP) $(AXE)
 	COURSE_HEADLESS=1 $(PY) -m pytest --durations=15
 
 # Unit and property tests only (no notebooks, browser, servers, subprocesses); about a minute.
@@ -78,6 +85,10 @@ slides: $(STAMP)
 # TensorBoard on logs/ (127.0.0.1, a free port) in headless Chromium; commit docs/images/tensorboard/.
 screenshots: $(STAMP)
 	$(PY) tools/screenshots.py
+
+# The website (Sphinx + myst-nb) from the notebooks make demo executed; nothing runs twice.
+site: $(STAMP)
+	$(PY) tools/build_site.py
 
 clean:
 	rm -rf build

@@ -1,13 +1,13 @@
 """Execute notebooks headless, each in a fresh kernel of *this* Python (the course's .venv).
 
-    python tools/run_notebooks.py --demo            # every lesson of both editions, build/ + logs/
+    python tools/run_notebooks.py --demo            # every lesson and solution of both editions
     python tools/run_notebooks.py --edition zh-CN   # the Chinese lessons only
     python tools/run_notebooks.py notebooks/01_max_pooling.ipynb
 
-Executed copies go to build/notebooks/, HTML exports to build/html/ (the Chinese edition's to
-build/html/zh-CN/; its code is the English one, so it rewrites the same TensorBoard runs). A failing
-notebook stops the run and prints the failing cell and the error. The tests import
-``execute_notebook`` from here.
+Executed copies go to build/notebooks/ (the Chinese edition's to build/notebooks/zh-CN/; its code is
+the English one, so it rewrites the same TensorBoard runs); `make site` (tools/build_site.py) makes the
+website from them. A failing notebook stops the run and prints the failing cell and the error. The tests
+import ``execute_notebook`` from here.
 """
 
 from __future__ import annotations
@@ -174,8 +174,11 @@ OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 """
 
 
-def export(nb: nbformat.NotebookNode, name: str, build: Path) -> Path:
+def export(nb: nbformat.NotebookNode, name: str, build: Path, html: bool = True) -> Path:
     """Write the executed notebook and a self-contained HTML export under ``build``; return the HTML.
+
+    ``html=False``: only the executed notebook (``make demo``: the website, ``make site``, is built
+    from it; tools/build_site.py).
 
     The page loads nothing from the network: images are embedded, and MathJax comes from
     ``build/html/mathjax/`` (copied from the jupyter-server-mathjax package), not from a CDN.
@@ -189,6 +192,8 @@ def export(nb: nbformat.NotebookNode, name: str, build: Path) -> Path:
 
     (build / "notebooks" / name).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, build / "notebooks" / name)
+    if not html:
+        return build / "notebooks" / name
     page = build / "html" / Path(name).with_suffix(".html")
     page.parent.mkdir(parents=True, exist_ok=True)
     mathjax = build / "html" / "mathjax"
@@ -230,8 +235,8 @@ def print_summary(logdir: Path, build: Path) -> None:
     else:
         if write_contact_sheets(logdir, build / "contact_sheets"):
             print(f"\nContact sheets (for projectors and handouts): {build / 'contact_sheets'}")
-    print(f"\nExecuted notebooks: {build / 'notebooks'}   HTML (works offline): {build / 'html'}"
-          f"  中文版: {build / 'html' / 'zh-CN'}")
+    print(f"\nExecuted notebooks: {build / 'notebooks'}\nThe course website (offline, both editions): make site"
+          f"  ->  {build / 'site' / 'index.html'}  中文版: {build / 'site' / 'zh-CN' / 'index.html'}")
     tensorboard = Path(sys.executable).with_name("tensorboard")
     print("\nTo browse the images, run:\n  make tensorboard\nor directly:\n  "
           + command_line([str(tensorboard), *tensorboard_args(logdir)]))
@@ -259,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
 
     editions = list(EDITIONS) if args.edition == "all" else [args.edition]
     notebooks = args.notebooks or [p for e in editions for p in lesson_notebooks(e)]
+    if args.demo and not args.notebooks:  # the website (make site) shows the worked solutions run too
+        notebooks += [p for e in editions for p in solution_notebooks(e)]
     if not notebooks:
         print("No notebooks found in notebooks/.", file=sys.stderr)
         return 1
@@ -273,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             print("FAILED\n")
             print(err, file=sys.stderr)
             return 1
-        export(nb, name, build)
+        export(nb, name, build, html=False)
         print(f"ok  {seconds:6.1f} s")
     print(f"{len(notebooks)} notebooks executed in {time.perf_counter() - total_start:.1f} s")
     if args.demo or not args.notebooks:

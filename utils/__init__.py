@@ -6,6 +6,7 @@
 * ``shapes``               output shapes explained, side by side with PyTorch
 * ``scratch``              max/avg pooling and dropout rebuilt from tensor primitives
 * ``dropout``              dropout measured, and the two-moons data for lesson 05
+* ``alt_text``             what each picture shows, in words (its alt text), in the reader's language
 * ``plots``                pictures: windows, image pairs, the calculator
 * ``tensorboard_logging``  clean runs, honest images, reading runs back, opening TensorBoard
 * ``viewer``               the pair viewer: click an output pixel, see the window it came from

@@ -17,7 +17,7 @@ from matplotlib import font_manager
 from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
-from utils import pooling
+from utils import alt_text, pooling
 from utils.environment import DATA_DIR, label
 from utils.scratch import window_view  # the view the lesson draws
 from utils.shapes import explain, pool2d_output_shape, pool_output_size, pytorch_output_shape
@@ -25,6 +25,8 @@ from utils.shapes import explain, pool2d_output_shape, pool_output_size, pytorch
 #: Window outline colours (no grey: grey marks the padding).
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#e377c2", "#8c564b")
 PAD, DROPPED = "#e0e0e0", "#d62728"
+#: Lesson 06's windows: told apart without red–green (Okabe–Ito, darkened to 5:1 as text) and by line style.
+SAFE_COLORS, LINE_STYLES = ("#0072b2", "#b34700", "#000000", "#a3417c"), ("-", "--", ":", "-.")
 #: The course's Chinese font (data/fonts/, cut by tools/build_cjk_font.py): no □ without a CJK font.
 FONT_FAMILY, FONT = "Noto Sans SC Course", DATA_DIR / "fonts" / "NotoSansSC-Course.ttf"
 if FONT_FAMILY not in plt.rcParams["font.family"]:  # a fallback per glyph: Latin stays DejaVu Sans
@@ -115,14 +117,15 @@ def draw_windows(ax, grid, kernel_size, stride=None, padding=0, dilation=1, ceil
             style = dict(ha="left", va="top", color="white", weight="bold", bbox=box)
             ax.text(left + 0.04, top + 0.04, text, fontsize=fontsize - 3, **style)
     rows, cols = [r for r, _ in every], [c for _, c in every]
-    ax.set(xlim=(min(cols) - 0.6, max(cols) + 0.6), ylim=(max(rows) + 0.6, min(rows) - 0.6))
-    ax.set_aspect("equal")
-    ax.set_xticks(range(w))
-    ax.set_yticks(range(h))
+    ax.set(xlim=(min(cols) - 0.6, max(cols) + 0.6), ylim=(max(rows) + 0.6, min(rows) - 0.6), aspect="equal")
+    ax.set(xticks=range(w), yticks=range(h))
     ax.tick_params(length=0, labelsize=fontsize - 3, labelcolor="grey")
     ax.spines[:].set_visible(False)
     if title:
         ax.set_title(label(title), fontsize=fontsize)
+    if values:  # alt text: what this draws, in words
+        alt_text.windows(ax.figure, title and label(title), a, ws, out_hw, kernel_size, stride, padding,
+                         dilation, ceil_mode, highlight, _fmt)
     return ws
 
 
@@ -149,6 +152,7 @@ def draw_results(ax, table: list[dict], title=None, fontsize: int = 11):
         ax.text(j, i - 0.14, fraction_text(row), ha="center", va="center", fontsize=fontsize)
         value = f"{float(row['value']):.3g}"
         ax.text(j, i + 0.22, value, ha="center", va="center", fontsize=fontsize - 3, color="#555555")
+    alt_text.results(ax.figure, out_h, out_w, [f"{fraction_text(r)} = {float(r['value']):.3g}" for r in table])
     return ax
 
 
@@ -189,11 +193,11 @@ def draw_windows_1d(
         note = _label("starts at {start} ≥ {label} = {size}: dropped", start=dropped[0],
                       label=label, size=size)
         ax.text(dropped[-1] + 1.2, -0.6 - len(cells), note, va="center", fontsize=9, color=DROPPED)
-    ax.set(xlim=(lo - 3.2, hi + (9 if dropped else 1.5)), ylim=(-len(rows) - 1.2, 1.2))
-    ax.set_aspect("equal")
+    ax.set(xlim=(lo - 3.2, hi + (9 if dropped else 1.5)), ylim=(-len(rows) - 1.2, 1.2), aspect="equal")
     ax.axis("off")
     params = f"kernel_size={k}, stride={s}, padding={p}, dilation={d}, ceil_mode={ceil_mode}"
     ax.set_title(f"{label}={size}, {params}  →  {label}_out = {out}", fontsize=10)
+    alt_text.windows_1d(ax.figure, label, size, params, out, cells, dropped)
     return {"windows": cells, "dropped": dropped}
 
 
@@ -205,10 +209,7 @@ def windows_figure(
     sizes = (size,) if isinstance(size, int) else tuple(size)
     labels = (label or "n",) if len(sizes) == 1 else tuple(label or ("H", "W"))
     dims = [pooling.pair(v) for v in (kernel_size, stride or kernel_size, padding, dilation)]
-    heights = [
-        pooling.output_size(n, dims[0][i], dims[1][i], dims[2][i], dims[3][i], True) + 3
-        for i, n in enumerate(sizes)
-    ]
+    heights = [pooling.output_size(n, *(dim[i] for dim in dims), True) + 3 for i, n in enumerate(sizes)]
     wide = max(n + 2 * dims[2][i] + 12 for i, n in enumerate(sizes))
     scale = min(0.42, 11 / wide)
     fig, axes = plt.subplots(
@@ -283,7 +284,7 @@ def show_pair(
     for im, (h, w), col, title in zip(images, sizes, widths, labels, strict=True):
         _panel(fig, (x + (col - w) // 2, height + 4 - h, w, h), im, title, fontsize=9)
         x += col + gap
-    return fig
+    return alt_text.pair(fig, labels, actual_size, zoom)
 
 
 def show_images(panels: dict, size: int = 256, dpi: int = 100, title=None, gap: int = 20):
@@ -311,7 +312,7 @@ def show_images(panels: dict, size: int = 256, dpi: int = 100, title=None, gap: 
         _panel(fig, box, a, f"{label(name)}  {h}×{w}")
     if title:
         fig.suptitle(label(title), fontsize=11, y=1 - 6 / fig_h, va="top")
-    return fig
+    return alt_text.images(fig, title and label(title), [f"{label(n)} ({a.shape[0]}×{a.shape[1]})" for n, a in arrays.items()])
 
 
 @dataclass
@@ -355,8 +356,7 @@ def _cells(ax, values, color=None, fontsize=10):
     for (r, c), v in np.ndenumerate(np.asarray(values)):
         _square(ax, r + 0.5, c + 0.5, facecolor=color or "white", edgecolor="0.6", lw=0.8)
         ax.text(c + 0.5, r + 0.5, str(int(v)), ha="center", va="center", fontsize=fontsize)
-    ax.set(xlim=(-0.1, values.shape[1] + 0.1), ylim=(values.shape[0] + 0.1, -0.1))
-    ax.set_aspect("equal")
+    ax.set(xlim=(-0.1, values.shape[1] + 0.1), ylim=(values.shape[0] + 0.1, -0.1), aspect="equal")
     ax.axis("off")
 
 
@@ -375,14 +375,16 @@ def draw_window_view(height: int = 6, width: int = 6, kernel_size: int = 3, stri
     _cells(ax, image)
     axes = right.subplots(out_h, out_w, squeeze=False)
     for i, j in np.ndindex(out_h, out_w):
-        color, inset = COLORS[(i * out_w + j) % len(COLORS)], 0.06 + 0.07 * ((i * out_w + j) % 3)
+        color, style, inset = SAFE_COLORS[(n := i * out_w + j) % 4], LINE_STYLES[n % 4], 0.06 + 0.07 * (n % 3)
         corner, side = (j * stride + inset, i * stride + inset), k - 2 * inset
-        ax.add_patch(Rectangle(corner, side, side, fill=False, edgecolor=color, lw=2.2))
+        ax.add_patch(Rectangle(corner, side, side, fill=False, edgecolor=color, lw=2.2, ls=style))
         _cells(axes[i][j], windows[i, j], color + "33", fontsize=9)
+        axes[i][j].add_patch(Rectangle((0, 0), k, k, fill=False, edgecolor=color, lw=2.2, ls=style))
         axes[i][j].set_title(label("window ({i}, {j})", i=i, j=j), fontsize=9, color=color)
     memory = label("image {height}×{width}: each cell shows its memory offset", height=height,
                    width=width)
     ax.set_title(f"{memory}\nstride() = {tuple(image.stride())}", fontsize=11)
     view = f"as_strided(size={tuple(windows.shape)}, stride={tuple(windows.stride())})"
     right.suptitle(f"{view}\n{label('same offsets = same memory, nothing copied')}", fontsize=11)
+    alt_text.window_view(fig, image, view, windows, k, stride)
     return fig, windows

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import base64
 import io
+from html import escape
 from pathlib import Path
 
 import anywidget
 import numpy as np
 import torch
 import traitlets
+from anywidget.widget import repr_mimebundle
 from PIL import Image
 from torch import nn
 from torchvision.utils import make_grid
 
+from utils.alt_text import say
 from utils.environment import ROOT
 from utils.tensorboard_logging import pairs_summary
 
@@ -102,7 +105,27 @@ class PairViewer(anywidget.AnyWidget):
 
     def __init__(self, inputs, outputs, layer: nn.Module | dict, **kwargs):
         super().__init__(data=pair_data(inputs, outputs, layer), **kwargs)
+        self.layer = layer
 
     def __repr__(self) -> str:  # the text front ends without widgets show instead (not the data)
         return ("PairViewer: no viewer here? This front end does not show widgets. Open the notebook in "
                 "JupyterLab (make lab), or the PAIRS tab of TensorBoard (make tensorboard).")
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live view; and, for a page without a kernel (the website, slides, GitHub), the first
+        step's input and output as one picture with a caption, instead of ``<PairViewer object>``."""
+        data, metadata = repr_mimebundle(model_id=self.model_id, repr_text=repr(self))  # the live view
+        step = self.data["steps"][0]
+        a, b = (Image.open(io.BytesIO(base64.b64decode(step[k]))) for k in ("input_png", "output_png"))
+        picture = Image.new("RGB", (a.width + b.width + 16, max(a.height, b.height)), "white")
+        picture.paste(a), picture.paste(b, (a.width + 16, 0))
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG")
+        png = base64.b64encode(buffer.getvalue()).decode("ascii")
+        shapes = ["×".join(map(str, step["shapes"][k])) for k in ("input", "output")]
+        caption = say("Pair viewer (interactive when the notebook runs), step 1 of {n}: the input {a} (left) "
+                      "and the output {b} (right) of {layer}.", n=len(self.data["steps"]), a=shapes[0],
+                      b=shapes[1], layer=self.layer)
+        html = f'<figure><img src="data:image/png;base64,{png}" alt=""><figcaption>{escape(caption)}</figcaption></figure>'
+        data.update({"text/plain": f"{caption}\n{self!r}", "image/png": png, "text/html": html})
+        return data, {**metadata, "image/png": {"alt": caption}}
