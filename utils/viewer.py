@@ -108,8 +108,8 @@ class PairViewer(anywidget.AnyWidget):
         self.layer = layer
 
     def __repr__(self) -> str:  # the text front ends without widgets show instead (not the data)
-        return ("PairViewer: no viewer here? This front end does not show widgets. Open the notebook in "
-                "JupyterLab (make lab), or the PAIRS tab of TensorBoard (make tensorboard).")
+        return ("PairViewer: no viewer here? Open the notebook in JupyterLab (make lab), or TensorBoard's "
+                "PAIRS tab (make tensorboard).")
 
     def _repr_mimebundle_(self, **kwargs):
         """The live view; and, for a page without a kernel (the website, slides, GitHub), the first
