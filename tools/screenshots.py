@@ -92,13 +92,16 @@ SHOTS = [
             "TensorBoard 的 IMAGES 页，只显示运行 logs_maxpool（实际大小）：输入卡片是四张 128 像素的图片，输出卡片"
             "是同样四张、42 像素；1 是运行过滤框；2 是 Show actual image size；3 是步数滑块。"),
     Shot("01_pairs", "01", "pairs", "logs_maxpool",
-         "TensorBoard's PAIRS tab on run logs_maxpool: one step slider for the input batch and, below it, "
-         "the pooled output; 1, the step slider; 2, the zoom.",
-         "TensorBoard 的 PAIRS 页，运行 logs_maxpool：输入与其下方的池化输出共用一个步数滑块；1 是步数滑块；"
-         "2 是缩放。",
-         zoom="2",
+         "TensorBoard's PAIRS tab on run logs_maxpool, as lesson 01's own loop wrote it (the layer logged with "
+         "add_text): the mouse on an output pixel, its 3 by 3 window outlined on the input and the table "
+         "with the nine values and their maximum; 1, the step slider shared by input and output; 2, hover "
+         "an output pixel.",
+         "TensorBoard 的 PAIRS 页，运行 logs_maxpool（第 01 课自己的循环写出，层用 add_text 记录）：鼠标悬停在一个"
+         "输出像素上，输入上框出它的 3×3 窗口，表格列出九个值和最大值；1 是输入和输出共用的步数滑块；2 是悬停在"
+         "输出像素上。",
+         step=6,
          marks=[Mark("input[type=range]", "one slider for both", "输入和输出共用滑块", frame=True),
-                Mark("label:has-text('zoom') select", "zoom", "缩放", frame=True)]),
+                Mark("canvas.pv-output", "hover an output pixel", "悬停在输出像素上", frame=True)]),
     _images("02_images", "02", "^logs_(max|avg)pool$", "^output$",
             "TensorBoard's IMAGES tab with runs logs_maxpool and logs_avgpool, tag output, at actual size: "
             "the same windows give a white checkerboard under max pooling and a grey one under average "
@@ -295,11 +298,15 @@ def capture(page, base_url: str, shot: Shot):
             chosen = [o for o in zoom.locator("option").all_text_contents() if o.strip().lstrip("×x") == shot.zoom]
             if chosen:
                 zoom.select_option(label=chosen[0])
+        if shot.step is not None:  # the number box beside the step slider
+            box = frame.locator("input[type=number]").first
+            box.fill(str(shot.step))
+            box.press("Enter")
         time.sleep(1.0)
         out = frame.locator("canvas.pv-output")
         if out.count():
             b = out.first.bounding_box()
-            if b and shot.run != "logs_maxpool":
+            if b:
                 page.mouse.move(b["x"] + b["width"] * 0.55, b["y"] + b["height"] * 0.45)
                 time.sleep(0.8)
     elif shot.page == "scalars":
