@@ -122,15 +122,14 @@ def test_the_line_count_is_the_formatted_one(tmp_path):
 
 def test_the_library_stays_small():
     """Issue 13's limits, counted as ``make format`` would write the files (issue 22: formatting must not
-    break them): top-level modules (docstrings included) at most 2,900 lines together, none over 460; the
-    exercises' self-checks at most 1,200. History: 2,200 lines as written (≈ 2,500 formatted) until issues
-    22–26 added the image loader's folder layouts, alt text for every figure (alt_text.py), the language
-    of explain(), dropout helpers for every dropout layer: 2,354 as written, 2,851 formatted."""
+    break them): top-level modules (docstrings included) at most 2,900 lines together, none over 460. The
+    exercises' self-checks (utils/checks/) grow with the exercises a teacher adds: no cap. History: 2,200
+    lines as written (≈ 2,500 formatted) until issues 22–26 added the image loader's folder layouts, alt
+    text for every figure (alt_text.py), the language of explain(), dropout helpers for every dropout
+    layer: 2,354 as written, 2,851 formatted."""
     lines = {p.name: formatted_lines(p) for p in (ROOT / "utils").glob("*.py")}
-    checks = sum(formatted_lines(p) for p in (ROOT / "utils" / "checks").glob("*.py"))
     assert sum(lines.values()) <= 2900, f"utils/ top level has {sum(lines.values())} lines (formatted): {lines}"
     assert max(lines.values()) <= 460, lines
-    assert checks <= 1200, f"utils/checks/ has {checks} lines (formatted)"
 
 
 def test_requirements_install_the_plugins_editable():

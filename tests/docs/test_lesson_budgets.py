@@ -1,6 +1,10 @@
-"""Every lesson's core fits a class (issue 14): ≤ 1,300 words, ≤ 120 code lines, ≤ 15 minutes (00: 8);
-at most 15 asserts per lesson and 60 in all. Measured by tools/lesson_stats.py, the numbers the teacher
-walkthrough quotes."""
+"""Every lesson's core stays light on checks: at most 15 asserts per lesson and 60 in all, and every lesson
+has a deep dive after its core. Measured by tools/lesson_stats.py.
+
+How long a core may be is the lesson's own business: each lesson states its measured time, and
+tests/notebooks/test_stated_times.py holds that no core is stated shorter than its text takes to read.
+(Issue 14's fixed caps, 1,300 words and 120 code lines, left every lesson within a few words of failing:
+a teacher's one added sentence broke them; issue 22.)"""
 
 from __future__ import annotations
 
@@ -33,11 +37,8 @@ def test_measure_counts_what_it_should():
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
-def test_core_fits_a_class(path):
+def test_few_asserts_in_a_lesson(path):
     s = ls.stats(path)
-    limit = ls.BUDGET_MINUTES.get(s.name, 15)
-    assert s.words <= ls.BUDGET_WORDS and s.code_lines <= ls.BUDGET_CODE_LINES, s
-    assert s.minutes <= limit, f"{s.name}: {s.minutes:.1f} min of self-study, budget {limit}"
     assert s.asserts <= ls.BUDGET_ASSERTS, f"{s.name}: {s.asserts} asserts in student cells"
 
 
