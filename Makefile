@@ -22,7 +22,7 @@ help:
 	@echo "make bench        speed ratios measured side by side (see README, Benchmark)"
 	@echo "make site         the course website from make demo's notebooks: build/site/index.html (中文: build/site/zh-CN/)"
 	@echo "make slides       projector decks (reveal.js, offline) from what make demo ran, in build/slides/ (中文: zh-CN/)"
-	@echo "make screenshots  TensorBoard views the lessons show, from logs/ (after make demo), into docs/images/tensorboard/"
+	@echo "make screenshots  TensorBoard views the lessons show, from logs/ (after make demo), into notebooks/images/tensorboard/"
 	@echo "make lint         ruff on code and notebooks"
 	@echo "make format       ruff format + fixes on utils/ tests/ tools/ (utils/ is measured formatted: no cap breaks)"
 	@echo "make clean        remove build/ and logs/ runs (keeps .venv)"
@@ -82,7 +82,7 @@ bench: $(STAMP)
 slides: $(STAMP)
 	$(PY) tools/build_slides.py
 
-# TensorBoard on logs/ (127.0.0.1, a free port) in headless Chromium; commit docs/images/tensorboard/.
+# TensorBoard on logs/ (127.0.0.1, a free port) in headless Chromium; commit notebooks/images/tensorboard/.
 screenshots: $(STAMP)
 	$(PY) tools/screenshots.py
 

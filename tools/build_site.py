@@ -72,6 +72,37 @@ def english_docs(docs: Path) -> list[Path]:
     return sorted(p for p in docs.glob("*.md") if not p.stem.endswith(".zh-CN"))
 
 
+def site_links(text: str, edition: str, where: str) -> str:
+    """Links that work in the repository, made to work on the site. ``where`` is "lesson" or "doc".
+
+    * A lesson's TensorBoard pictures (notebooks/images/, ``../images/`` from a Chinese lesson) are
+      copied next to the pages: ``images/...``.
+    * README.md / README.zh-CN.md are not pages of the site: the repository's copy on the web.
+    * docs/X.zh-CN.md is the Chinese site's docs/X page: from an English page, the other edition's; on
+      a Chinese page, X.md (the English original, which has a twin) is the English site's page.
+    """
+    from utils.environment import COURSE_BRANCH, COURSE_REPOSITORY_URL
+
+    if where == "lesson":
+        text = text.replace("](../images/", "](images/")
+    web = COURSE_REPOSITORY_URL.removesuffix(".git") + f"/blob/{COURSE_BRANCH}/"
+    text = re.sub(r"\]\((?:\.\./)+(README(?:\.zh-CN)?\.md)\)", lambda m: f"]({web}{m.group(1)})", text)
+    if where == "doc":
+        docs = ROOT / "docs"
+
+        def doc_link(m):
+            stem, chinese = m.group(1), bool(m.group(2))
+            if edition == "en":
+                return f"](../zh-CN/docs/{stem}.html{m.group(3)})" if chinese else m.group(0)
+            if chinese:
+                return f"]({stem}.md{m.group(3)})"
+            has_twin = (docs / f"{stem}.zh-CN.md").exists() or (docs / "zh-CN" / f"{stem}.md").exists()
+            return f"](../../docs/{stem}.html{m.group(3)})" if has_twin else m.group(0)
+
+        text = re.sub(r"\]\(([\w-]+?)(\.zh-CN)?\.md(#[\w-]*)?\)", doc_link, text)
+    return text
+
+
 def title_of(nb) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -149,6 +180,9 @@ def stage(edition: str, executed: Path, src: Path) -> dict:
             raise SystemExit(f"{prefix + name} has not been executed: run `make demo` first "
                              f"(it writes {executed}).")
         nb = nbformat.read(ran if ran.exists() else path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = site_links(cell.source, edition, "lesson")
         static_outputs(nb)
         alt.update(alt_texts(nb))
         (src / name).parent.mkdir(parents=True, exist_ok=True)
@@ -157,12 +191,15 @@ def stage(edition: str, executed: Path, src: Path) -> dict:
             lessons.append((name, title_of(nb)))
         else:
             solutions[name.split("/")[1][:2]] = (name, title_of(nb))
+    if (ROOT / "notebooks" / "images").is_dir():  # the lessons' TensorBoard pictures
+        shutil.copytree(ROOT / "notebooks" / "images", src / "images")
     (src / "alt_text.json").write_text(json.dumps(alt, ensure_ascii=False), encoding="utf-8")
     docs, english = [], []
     for doc in english_docs(ROOT / "docs"):
         twin = twin_doc(doc, edition)
         (src / "docs").mkdir(exist_ok=True)
-        shutil.copy2(twin or doc, src / "docs" / doc.name)
+        text = (twin or doc).read_text(encoding="utf-8")
+        (src / "docs" / doc.name).write_text(site_links(text, edition, "doc"), encoding="utf-8")
         if twin is None:
             english.append(f"docs/{doc.stem}")
         docs.append(f"docs/{doc.stem}")

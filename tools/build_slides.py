@@ -6,7 +6,7 @@
 Nothing is executed here and nothing is downloaded: a deck is written for teaching in
 ``docs/slides/NN_name.md`` (Chinese: ``docs/slides/zh-CN/NN_name.md``) and takes its code, outputs and
 figures from the executed notebooks of ``make demo`` (``build/notebooks/``, ``build/notebooks/zh-CN/``),
-by cell id, and its TensorBoard pictures from ``docs/images/tensorboard/`` (`make screenshots`).
+by cell id, and its TensorBoard pictures from ``notebooks/images/tensorboard/`` (`make screenshots`).
 reveal.js is vendored in ``tools/vendor/reveal.js/`` (MIT, see its LICENSE); code is coloured here with
 Pygments, so the deck needs no JavaScript but reveal.js and its notes plugin.
 
@@ -17,8 +17,9 @@ Slide source (Markdown; one slide per ``---`` line):
     [code 2f8db051]                   the code of that cell (``[code ID 3-9]``: lines 3 to 9 only)
     [output 56775cfd]                 its printed output (``[output ID 1-4]``: the first four lines)
     [figure 9877a759]                 its picture (``[figure ID 2]``: the second picture)
-    [shot 01_images]                  a TensorBoard screenshot of docs/images/tensorboard/
+    [shot 01_images]                  a TensorBoard screenshot of notebooks/images/tensorboard/
     [questions 2]                     the walkthrough's questions on this lesson's §2, as speaker notes
+    [question Q28]                    one question by its id (any lesson), as speaker notes
     Note: text for the speaker         speaker notes (everything after "Note:")
 
 Every walkthrough question of a lesson ends up in its deck's notes: those no ``[questions N]`` claims go to
@@ -46,7 +47,7 @@ for _path in (ROOT, ROOT / "tools"):
 
 SOURCES = ROOT / "docs" / "slides"
 EXECUTED = ROOT / "build" / "notebooks"
-SHOTS = ROOT / "docs" / "images" / "tensorboard"
+SHOTS = ROOT / "notebooks" / "images" / "tensorboard"
 VENDOR = ROOT / "tools" / "vendor" / "reveal.js"
 VENDOR_FILES = ("LICENSE", "dist/reveal.js", "dist/reveal.css", "plugin/notes/notes.js")
 VENDOR_DIRNAME = "vendor"
@@ -69,6 +70,7 @@ class Question:
     section: str       # "2" (the lesson's §), "" when the walkthrough names none
     question: dict     # {"en": ..., "zh-CN": ...}
     answer: dict
+    qid: str = ""      # "Q28": a slide can claim a question by id with [question Q28]
 
 
 def questions(path: Path | None = None) -> list[Question]:
@@ -85,7 +87,7 @@ def questions(path: Path | None = None) -> list[Question]:
         twin = zh.get(q["id"], q)
         found.append(Question(q["lesson"], str(q["section"]) if q["section"] else "",
                               {"en": q["question"], "zh-CN": twin["question"]},
-                              {"en": q["answer"], "zh-CN": twin["answer"]}))
+                              {"en": q["answer"], "zh-CN": twin["answer"]}, q["id"]))
     return found
 
 
@@ -190,7 +192,11 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
     assets.mkdir(parents=True, exist_ok=True)
     name = source.stem
     lesson = name[:2]
-    mine = [q for q in qs if q.lesson == lesson]
+    by_id = {q.qid: q for q in qs if q.qid}
+    # a question a slide claims by id ([question Q28]) is shown there, in whichever deck that is
+    named = set(re.findall(r"^\[question\s+(Q\d+)\]", "\n".join(
+        p.read_text(encoding="utf-8") for p in source.parent.glob("*.md")), flags=re.M))
+    mine = [q for q in qs if q.lesson == lesson and q.qid not in named]
     claimed: set[int] = set()
     sections: list[str] = []
     notes_count = 0
@@ -210,7 +216,7 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
                 md.clear()
 
         for line in body.splitlines():
-            m = re.match(r"^\[(code|output|figure|shot|questions)\s+([^\]\s]+)(?:\s+([^\]]+))?\]\s*$", line.strip())
+            m = re.match(r"^\[(code|output|figure|shot|questions|question)\s+([^\]\s]+)(?:\s+([^\]]+))?\]\s*$", line.strip())
             if not m:
                 md.append(line)
                 if not title and line.startswith("# "):
@@ -243,6 +249,11 @@ def render_deck(source: Path, nb: Notebook, lang: str, out_dir: Path, qs: list[Q
                 shutil.copyfile(src, assets / src.name)
                 alt = _shot_alt(arg, lang)
                 parts.append(f'<img class="shot" src="assets/{src.name}" alt="{html.escape(alt)}">')
+            elif kind == "question":
+                if arg not in by_id:
+                    raise SlidesError(f"{source.name}: [question {arg}] names no question of "
+                                      "docs/teacher_walkthrough.md (its headings: ### Q01 · ...).")
+                notes.append(_qa_html(by_id[arg], lang))
             elif kind == "questions":
                 for i, q in enumerate(mine):
                     if q.section == arg and i not in claimed:

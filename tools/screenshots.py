@@ -1,6 +1,6 @@
 """Screenshots of the TensorBoard views the lessons send students to (`make screenshots`).
 
-    python tools/screenshots.py                 # every view, both languages, into docs/images/tensorboard/
+    python tools/screenshots.py                 # every view, both languages, into notebooks/images/tensorboard/
     python tools/screenshots.py --only 01_images --out /tmp/shots
 
 It starts TensorBoard in this process (``tensorboard.program``, 127.0.0.1, a free port, the course's
@@ -12,7 +12,7 @@ numbered boxes and a short label: English in ``NAME.en.png``, Chinese in ``NAME.
 the course's own font, ``data/fonts/``). Files are palette PNGs, well under 150 KB.
 
 ``SHOTS`` lists every view: which lesson embeds it, the page, the run, and the marks. The lessons embed
-them (``![alt](../docs/images/tensorboard/NAME.en.png)``); tests/docs/test_screenshots.py checks that every
+them (``![alt](../notebooks/images/tensorboard/NAME.en.png)``); tests/docs/test_screenshots.py checks that every
 lesson that writes a run does, in both editions, and that the files exist.
 """
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-OUT = ROOT / "docs" / "images" / "tensorboard"
+OUT = ROOT / "notebooks" / "images" / "tensorboard"
 LANGS = ("en", "zh-CN")
 VIEWPORT = {"width": 1280, "height": 720}
 CJK_FONT = ROOT / "data" / "fonts" / "NotoSansSC-Course.ttf"

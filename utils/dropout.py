@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from utils import alt_text
+
 # -- lesson 04 -----------------------------------------------------------------------------------
 SCALING = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)  # kept: x / (1 - p); dropped: 0
 DROPOUTS = (*SCALING, nn.AlphaDropout, nn.FeatureAlphaDropout)  # every one torch.nn has
@@ -60,6 +62,10 @@ def draw_thinned_network(ax, kept, inputs: int = 3, outputs: int = 2) -> None:
                    c=["#ff7f0e" if on else "white" for on, _ in layer],
                    edgecolors=["#444444" if on else "#767676" for on, _ in layer])
     ax.set_axis_off()
+    hidden = [u for layer in rows[1:-1] for u in layer]
+    alt_text.describe(ax.figure, "A network of {i} inputs, {h} hidden units and {o} outputs after dropout: {k} "
+                      "hidden units kept (filled, their links dark), {d} dropped (hollow, their links faded).",
+                      i=inputs, h=len(hidden), o=outputs, k=sum(hidden), d=len(hidden) - sum(hidden))
 
 
 def clip_fraction(images: torch.Tensor) -> float:

@@ -57,7 +57,7 @@ def test_every_lesson_that_writes_a_run_shows_its_tensorboard_view(edition):
         refs = screenshot_refs(nb, path.parent)
         if not refs:
             problems.append(f"{path.relative_to(ROOT)} writes a TensorBoard run but shows no screenshot of it: "
-                            f"add a markdown cell ![alt](../docs/images/tensorboard/NAME.{edition}.png) where it "
+                            f"add a markdown cell ![alt](images/tensorboard/NAME.{edition}.png) (zh-CN: ../images/...) where it "
                             "tells the student to open TensorBoard (`make screenshots` makes the files)")
         for alt, file in refs:
             if not file.is_file():

@@ -3,7 +3,7 @@
 The times (issue 23) come from a timed first reading of the executed lessons (reviews/student_en.md:
 read, run, look at every figure, answer every exercise), rounded up to 5 minutes; they replaced
 "About 15 minutes", a third of what a novice needed. Format, one line in each lesson's opening cell:
-``**Time / 时间:** about 40 min (core 25, exercises 15)`` and in Chinese ``**时间：**约40分钟（核心内容25分钟，练习15分钟）``.
+``**Time / 时间:** about 40 min (core 25, exercises 15)`` and in Chinese ``**时间**：约40分钟（核心内容25分钟，练习15分钟）``.
 This test reads no wording beyond those numbers: each edition states the same total; the total is
 core + exercises; and no core is stated shorter than the reading-speed floor of tools/lesson_stats.py
 (130 words and 24 code lines a minute, no time to think), so a stated time cannot fall below what the
@@ -50,4 +50,4 @@ def test_the_format_is_recognised_and_can_fail():
     assert EN.search("**Time / 时间:** about 40 min (core 25, exercises 15); the deep dive adds 10").groups() == (
         "40", "25", "15")
     assert EN.search("About 15 minutes; the deep dive at the end is optional.") is None
-    assert ZH.search("**时间：**约20分钟（核心内容20分钟，没有练习）").groups() == ("20", "20", None)
+    assert ZH.search("**时间**：约20分钟（核心内容20分钟，没有练习）").groups() == ("20", "20", None)
