@@ -86,7 +86,7 @@ def test_the_plan_fits_45_minutes_with_12_minutes_of_student_work(lang):
 
 #: The sentence under the table that sums it up: total, total with questions at 1 min, slack, student work.
 TOTALS = {
-    "en": r"\*\*Total: ([\d.]+) minutes\*\*.*?\(([\d.]+) at 1 min\): ([\d.]+) minutes of slack"
+    "en": r"\*\*Total: ([\d.]+) minutes\*\*.*?\(([\d.]+) at 1 min\): ([\d.]+) minutes? of slack"
     r".*?\*\*Students' own work: ([\d.]+) minutes\*\*",
     "zh-CN": r"\*\*合计 ([\d.]+) 分钟\*\*.*?按 1 分钟计为 ([\d.]+) 分钟.*?还留有 ([\d.]+) 分钟"
     r".*?\*\*学生动手 ([\d.]+) 分钟\*\*",
