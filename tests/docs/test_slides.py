@@ -209,3 +209,37 @@ def test_every_slide_fits_the_projector_and_carries_the_walkthrough(decks):
         finally:
             browser.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_every_slide_passes_axe(decks):
+    """Issue 25: axe-core (WCAG 2.0/2.1 A and AA) on every slide of every deck, both editions, each slide
+    checked while it is the one shown (reveal.js hides the others from the accessibility tree)."""
+    from a11y import axe_violations, describe_violations
+    from conftest import CHROMIUM, browser_or_skip
+
+    browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    _, paths = decks
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for path in paths:
+                page = browser.new_page(viewport=VIEW)
+                page.goto(path.as_uri())
+                page.wait_for_function("!!document.querySelector('.reveal.ready')", timeout=20_000)
+                count = page.evaluate("Reveal.getSlides().length")
+                for i in range(count):
+                    page.evaluate("""(i) => { const s = Reveal.getSlides()[i];
+                                              const {h, v} = Reveal.getIndices(s); Reveal.slide(h, v); }""", i)
+                    page.wait_for_timeout(50)
+                    found = axe_violations(page)
+                    if found:
+                        problems.append(f"{path.parent.name}/{path.name} slide {i}:\n{describe_violations(found)}")
+                page.close()
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems[:10])
