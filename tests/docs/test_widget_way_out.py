@@ -40,4 +40,4 @@ def test_the_text_above_each_widget_gives_a_call_that_works(path, capsys):
         kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
         result = calculator(kwargs.pop("H"), kwargs.pop("W"), draw=False, **kwargs)
         assert isinstance(result.pytorch_shape, tuple), (calls[0], result.pytorch_error)  # PyTorch ran it
-        assert tuple(result.formula) == result.pytorch_shape, calls[0]
+        assert tuple(result.formula_shape) == result.pytorch_shape, calls[0]
