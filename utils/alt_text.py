@@ -2,23 +2,18 @@
 
 ``describe(fig, text, **fields)`` adds a sentence to ``fig.alt_text``; the figure's PNG output then
 carries it as ``{"image/png": {"alt": ...}}`` metadata, which JupyterLab, the website (make site)
-and the slides write as ``<img alt>``. Chinese sentences: utils/alt_text_zh.json.
+and the slides write as ``<img alt>``. Chinese sentences: utils/labels_zh.json (``say`` is
+:func:`utils.environment.label`).
 """
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from matplotlib.figure import Figure
 
-from utils.environment import ROOT, language
+from utils.environment import label
 
-_ZH = json.loads((ROOT / "utils" / "alt_text_zh.json").read_text(encoding="utf-8"))
-
-
-def say(text: str, **fields) -> str:
-    return (_ZH.get(text, text) if language() == "zh" else text).format(**fields)
+say = label  # one home for the Chinese of every figure text
 
 
 def describe(fig, text: str, **fields):
