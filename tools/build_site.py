@@ -91,15 +91,18 @@ def site_links(text: str, edition: str, where: str) -> str:
         docs = ROOT / "docs"
 
         def doc_link(m):
-            stem, chinese = m.group(1), bool(m.group(2))
+            label, stem, chinese, anchor = m.group(1), m.group(2), bool(m.group(3)), m.group(4) or ""
             if edition == "en":
-                return f"](../zh-CN/docs/{stem}.html{m.group(3)})" if chinese else m.group(0)
-            if chinese:
-                return f"]({stem}.md{m.group(3)})"
-            has_twin = (docs / f"{stem}.zh-CN.md").exists() or (docs / "zh-CN" / f"{stem}.md").exists()
-            return f"](../../docs/{stem}.html{m.group(3)})" if has_twin else m.group(0)
+                other = f"../zh-CN/docs/{stem}.html{anchor}" if chinese else None
+            else:
+                twin = (docs / f"{stem}.zh-CN.md").exists() or (docs / "zh-CN" / f"{stem}.md").exists()
+                if chinese:
+                    return f"[{label}]({stem}.md{anchor})"
+                other = f"../../docs/{stem}.html{anchor}" if twin else None
+            # the other edition's page is not in this Sphinx project: a plain HTML link
+            return f'<a href="{other}">{label}</a>' if other else m.group(0)
 
-        text = re.sub(r"\]\(([\w-]+?)(\.zh-CN)?\.md(#[\w-]*)?\)", doc_link, text)
+        text = re.sub(r"\[([^\]]*)\]\(([\w-]+?)(\.zh-CN)?\.md(#[\w-]*)?\)", doc_link, text)
     return text
 
 
