@@ -630,14 +630,14 @@ def lesson_loop(tmp_path_factory):
                  "LOGS": logdir}
     exec(tudui_cell, namespace)
     exec(loop_cell, namespace)  # noqa: S102 - the lesson's own loop, as a student runs it
-    for name, layer in (("logs_padded", PADDED), ("logs_avgpool_ceil", AVG_CEIL)):
+    for name, layer in (("logs_padded", PADDED), ("logs_pooled_avg_ceil", AVG_CEIL)):
         with SummaryWriter(str(logdir / name)) as writer:
             writer.add_text("layer", repr(layer))
             for step, imgs in enumerate(namespace["dataloader"]):
                 writer.add_images("input", imgs, step)
                 writer.add_images("output", layer(imgs), step)
     port = free_port()
-    command = make_recipe("tensorboard", f"PORT={port}", "RUN=logs_maxpool logs_padded logs_avgpool_ceil")
+    command = make_recipe("tensorboard", f"PORT={port}", "RUN=logs_maxpool logs_padded logs_pooled_avg_ceil")
     env = dict(os.environ, COURSE_LOGS_DIR=str(logdir))
     err = logdir.parent / "tensorboard.err"
     with open(err, "w") as stderr:
@@ -745,10 +745,10 @@ def test_average_pool_repr_hides_ceil_mode_and_the_pictures_settle_it(lesson_loo
     url, _, logdir = lesson_loop
     assert "ceil_mode" not in repr(AVG_CEIL)
     ctx, page, frame, remote, errors = _lesson_page(browser_page, url)
-    _choose(frame, "logs_avgpool_ceil")
+    _choose(frame, "logs_pooled_avg_ceil")
     shown = _hover(page, frame, 42, 42, step=0)  # the window ceil_mode adds: 2×2 real cells
     assert "from the pictures: ceil_mode=True" in frame.locator("body").inner_text()
-    pictures = _logged_pictures(logdir, "logs_avgpool_ceil", 0)
+    pictures = _logged_pictures(logdir, "logs_pooled_avg_ceil", 0)
     c = int(shown["channel"])
     plane = _tile(pictures["input"], 0, c, 128, 128)
     real = [(r, q) for r, q, kind in json.loads(shown["cells"]) if kind == "real"]
@@ -782,7 +782,7 @@ def test_keyboard_only_choose_a_pixel_and_pin_it(lesson_loop, browser_page):
     url, namespace, logdir = lesson_loop
     layer = namespace["tudui"].maxpool1
     ctx, page, frame, remote, errors = _lesson_page(browser_page, url)
-    frame.wait_for_selector('body[data-run="logs_maxpool"]')  # the first run: no mouse, no select
+    frame.wait_for_selector('body[data-run="logs_maxpool"]')  # the first run in order (the others sort after it): no mouse
     for _ in range(40):
         page.keyboard.press("Tab")
         if _focused(frame) == "pv-slider":
